@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ClassifiersConfig(AppConfig):
+    name = "classifiers"
+    verbose_name = "Classifiers"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from classifiers.roles import ensure_role_groups
+
+        # After permissions exist (they too are made on post_migrate), so idempotently on every migrate.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="classifiers.ensure_role_groups")

@@ -1,0 +1,28 @@
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+
+def test_prepare_creates_admin_once(db, settings, tmp_path, capsys, monkeypatch):
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.DATA_DIR = tmp_path
+    monkeypatch.delenv("STUDIO_ADMIN_PASSWORD", raising=False)
+    call_command("runstudio", prepare_only=True)
+    out = capsys.readouterr().out
+    assert "Admin account created: admin / " in out
+    password = (tmp_path / "initial-admin-password.txt").read_text().split("\n")[1]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.check_password(password) and admin.is_superuser
+    assert admin.has_perm("classifiers.add_project")
+    assert oct((tmp_path / "initial-admin-password.txt").stat().st_mode & 0o777) == "0o600"
+
+    call_command("runstudio", prepare_only=True)  # running it twice is safe
+    assert "exists" in capsys.readouterr().out
+    assert get_user_model().objects.filter(username="admin").count() == 1
+
+
+def test_admin_from_env(db, settings, tmp_path, monkeypatch):
+    settings.STATIC_ROOT = tmp_path / "static"
+    monkeypatch.setenv("STUDIO_ADMIN_USERNAME", "boss")
+    monkeypatch.setenv("STUDIO_ADMIN_PASSWORD", "a long enough password 1")
+    call_command("runstudio", prepare_only=True)
+    assert get_user_model().objects.get(username="boss").check_password("a long enough password 1")

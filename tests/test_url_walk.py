@@ -1,0 +1,82 @@
+"""Walk every URL pattern as an anonymous user and as an outsider.
+
+Fails when any answer is a 500, or a 200 that shows the project's data. A new URL
+kwarg must be given a value in URL_VALUES below, or the walk fails: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.helpers import login
+
+# Pages that anyone may see.
+PUBLIC = {"login", "home"}
+
+
+def iter_patterns(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator:
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if ns == "admin":
+                continue  # Django's own admin: covered by the staff checks in test_admin
+            yield from iter_patterns(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def url_values(project) -> dict[str, object]:
+    membership = project.memberships.order_by("id").first()
+    return {"slug": project.slug, "membership_id": membership.id}
+
+
+def build(route: str, values: dict[str, object]) -> str:
+    import re
+
+    def sub(match: re.Match) -> str:
+        name = match.group(2)
+        if name not in values:
+            pytest.fail(f"URL kwarg <{name}> in {route!r} has no value in tests/test_url_walk.py: add one")
+        return str(values[name])
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", sub, route)
+
+
+def all_urls(project) -> list[tuple[str, str]]:
+    values = url_values(project)
+    return [(pattern.name or route, build(route, values)) for route, pattern in iter_patterns()]
+
+
+def test_walk_covers_project_urls(project):
+    names = {name for name, _ in all_urls(project)}
+    assert {"project_overview", "project_settings", "member_add", "project_activity"} <= names
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous(client, project, method):
+    for name, url in all_urls(project):
+        response = getattr(client, method)(url)
+        assert response.status_code != 500, url
+        if name in PUBLIC:
+            continue
+        assert response.status_code in (302, 404, 405), f"{method} {url} -> {response.status_code}"
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/"), url
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_outsider(project, other_project, outsider_user, method):
+    client = login(outsider_user)
+    for name, url in all_urls(project):
+        response = getattr(client, method)(url)
+        assert response.status_code != 500, url
+        body = response.content.decode(errors="replace")
+        if response.status_code == 200:
+            assert project.name not in body, f"{method} {url} shows the project to an outsider"
+            assert "alice" not in body and "tom" not in body, url
+        elif name not in PUBLIC:
+            assert response.status_code in (302, 403, 404, 405), f"{method} {url} -> {response.status_code}"
