@@ -53,6 +53,10 @@ class Project(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.TextField(blank=True, max_length=5000)
     language = models.CharField(max_length=16, default="en")
+    guidelines = models.TextField(
+        blank=True, max_length=100_000, help_text="Markdown, shown in the tagging view."
+    )
+    schema_version = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -100,3 +104,302 @@ class Membership(models.Model):
     @property
     def can_tag(self) -> bool:
         return self.has_role(Role.TAGGER)
+
+
+# --- Schema ---------------------------------------------------------------------------------
+HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+CLASS_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+# Keys the tagging studio keeps for itself (skip, undo, help, match / not a match).
+RESERVED_HOTKEYS = set("sumn?")
+
+
+def validate_colour(value: str) -> None:
+    if not HEX_COLOUR_RE.match(value):
+        raise ValidationError("A colour is written #rrggbb, e.g. #2f5d8a.")
+
+
+def validate_class_name(value: str) -> None:
+    if not value.strip() or value != value.strip() or not CLASS_NAME_RE.match(value):
+        raise ValidationError(
+            "A class name is 1 to 100 characters, without control characters or outer spaces."
+        )
+
+
+class Class(models.Model):
+    """An entry of the project's schema."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="classes")
+    name = models.CharField(max_length=100, validators=[validate_class_name])
+    description = models.TextField(blank=True, max_length=5000, help_text="Shown to taggers as guidance.")
+    colour = models.CharField(max_length=7, default="#2f5d8a", validators=[validate_colour])
+    hotkey = models.CharField(max_length=1, blank=True)
+    archived = models.BooleanField(default=False, help_text="Hidden from tagging; history kept.")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "classes"
+        constraints = [
+            models.UniqueConstraint("project", Lower("name"), name="class_name_unique_ci"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"],
+                condition=~models.Q(hotkey="") & models.Q(archived=False),
+                name="class_hotkey_unique_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchemaVersion(models.Model):
+    """The numbered state of a project's classes after each schema change."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="schema_versions")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change = models.CharField(max_length=64)  # e.g. class.add, class.rename, class.merge
+    # [{"id", "name", "archived"}] in schema order: what a model version was trained on.
+    classes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="schema_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project} schema v{self.number}"
+
+
+# --- Documents ------------------------------------------------------------------------------
+class DocumentSet(models.TextChoices):
+    TRAINING = "training", "Training"
+    TEST = "test", "Test"
+    SEED = "seed", "Seed"  # trainable classifiers' positive examples
+    BACKGROUND = "background", "Background"  # trainable classifiers' optional unlabelled collection
+    PRODUCTION = "production", "Production"  # what a published classifier runs on
+
+    @classmethod
+    def for_kind(cls, kind: str) -> list[DocumentSet]:
+        if kind == Project.Kind.TRAINABLE:
+            return [cls.SEED, cls.TRAINING, cls.TEST, cls.BACKGROUND, cls.PRODUCTION]
+        return [cls.TRAINING, cls.TEST, cls.PRODUCTION]
+
+
+def upload_path(instance: UploadBatch, filename: str) -> str:
+    return f"projects/{instance.project_id}/uploads/{instance.pk or 'new'}/{filename}"
+
+
+def original_path(instance: Document, filename: str) -> str:
+    return f"projects/{instance.project_id}/originals/{instance.sha256[:2]}/{instance.sha256}"
+
+
+def thumbnail_path(instance: Document, filename: str) -> str:
+    return f"projects/{instance.project_id}/thumbnails/{instance.sha256[:2]}/{instance.sha256}.png"
+
+
+class UploadBatch(models.Model):
+    """The files of one upload (or one tabular import), with a result per file."""
+
+    class Source(models.TextChoices):
+        FILES = "files", "Files and archives"
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON lines"
+        AZURE = "azure", "Azure labels JSON"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="upload_batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILES)
+    target_set = models.CharField(max_length=12, choices=DocumentSet.choices, default=DocumentSet.TRAINING)
+    # Tabular imports: {"text_column", "label_columns", "id_column", "label_separator"}.
+    options = models.JSONField(default=dict, blank=True)
+    # The uploaded files as received: [{"name", "path" (storage), "size"}]; removed when processed.
+    received = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)  # items found so far (files, zip members, rows)
+    processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    tags_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "upload batches"
+
+    def __str__(self) -> str:
+        return f"Upload #{self.pk} ({self.get_source_display()}, {self.total} items)"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0
+
+
+class Document(models.Model):
+    """One text with its original file and metadata, in one set."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    set = models.CharField(max_length=12, choices=DocumentSet.choices, default=DocumentSet.TRAINING)
+    text = models.TextField(blank=True)
+    text_chars = models.PositiveIntegerField(default=0)
+    has_text = models.BooleanField(default=True)
+    # SHA-256 of the normalised text: the same text from another file is a duplicate.
+    text_hash = models.CharField(max_length=64, db_index=False)
+    filename = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=255, blank=True, help_text="Id from the imported source.")
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)  # of the original file's bytes
+    original = models.FileField(upload_to=original_path, max_length=255, blank=True)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=255, blank=True)
+    file_created = models.DateTimeField(null=True, blank=True)
+    file_modified = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    batch = models.ForeignKey(
+        UploadBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # Keyset pages and filters within a project: (project, id) and (project, set, id).
+            models.Index(fields=["project", "id"], name="doc_project_id"),
+            models.Index(fields=["project", "set", "id"], name="doc_project_set_id"),
+            models.Index(fields=["project", "sha256"], name="doc_project_sha"),
+            models.Index(fields=["project", "text_hash"], name="doc_project_texthash"),
+            models.Index(fields=["project", "batch", "id"], name="doc_project_batch_id"),
+            models.Index(fields=["project", "created_at", "id"], name="doc_project_created_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename or self.external_id or f"Document {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("document_detail", args=[self.project.slug, self.pk])
+
+    @property
+    def title(self) -> str:
+        return self.metadata.get("subject") or self.filename or self.external_id or f"Document {self.pk}"
+
+
+class UploadResult(models.Model):
+    """What became of one file (or zip member, or row) of an upload batch."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", "Imported"
+        DUPLICATE = "duplicate", "Duplicate"
+        REJECTED = "rejected", "Rejected"
+
+    batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="results")
+    # Where the item came from: "a.zip/folder/b.pdf", or "rows.csv#12". Unique per batch so a
+    # re-run of the task (at-least-once delivery) skips what it already did.
+    path = models.CharField(max_length=1024)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=32, blank=True)  # rejection code from classifiers.ingest
+    message = models.TextField(blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "path"], name="upload_result_unique_path")]
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.status}"
+
+
+class Tag(models.Model):
+    """A class given to a document by a tagger.
+
+    Single-label: one positive tag per tagger and document. Multi-label: one per class the
+    tagger chose. Trainable classifier: one tag on the category, ``positive`` = match.
+    ``is_resolution`` marks an Admin's final word on a conflict between taggers.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="tags")
+    tag_class = models.ForeignKey(Class, on_delete=models.CASCADE, related_name="tags", db_column="class_id")
+    positive = models.BooleanField(default=True)
+    tagger = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tags"
+    )
+    is_resolution = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, default="tagging")  # tagging, bulk, import, review, feedback
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "tagger", "tag_class"], name="tag_unique_per_tagger"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "tag_class", "document"], name="tag_project_class_doc"),
+            models.Index(fields=["project", "tagger", "created_at"], name="tag_project_tagger_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {'' if self.positive else 'not '}{self.tag_class}"
+
+
+class ExportJob(models.Model):
+    """A project export, made in the background, ending in a download."""
+
+    class Format(models.TextChoices):
+        JSONL = "jsonl", "JSON lines"
+        CSV = "csv", "CSV"
+        AZURE = "azure", "Azure labels JSON (zip with the texts)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True)  # the document browser's query string
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    file = models.FileField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk} ({self.get_format_display()})"

@@ -29,9 +29,41 @@ def iter_patterns(resolver: URLResolver | None = None, prefix: str = "", namespa
             yield prefix + str(entry.pattern), entry
 
 
+# URL kwarg -> the model whose first object in the project fills it. A view with a new
+# kwarg adds it here; test_walk_fills_every_kwarg fails until it does.
+KWARG_MODELS = {
+    "membership_id": "Membership",
+    "class_id": "Class",
+    "document_id": "Document",
+    "batch_id": "UploadBatch",
+    "export_id": "ExportJob",
+    "tag_id": "Tag",
+}
+
+
+def populate(project) -> None:
+    """One object of each kind in the project, so every URL has something to point at."""
+    from classifiers import models as m
+
+    admin = project.memberships.get(role="admin").user
+    cls = m.Class.objects.create(project=project, name="Walk class")
+    batch = m.UploadBatch.objects.create(project=project, created_by=admin)
+    doc = m.Document.objects.create(
+        project=project, text="walk text", text_chars=9, text_hash="0" * 64, batch=batch
+    )
+    m.Tag.objects.create(project=project, document=doc, tag_class=cls, tagger=admin)
+    m.ExportJob.objects.create(project=project, created_by=admin, format="jsonl")
+
+
 def url_values(project) -> dict[str, object]:
-    membership = project.memberships.order_by("id").first()
-    return {"slug": project.slug, "membership_id": membership.id}
+    from classifiers import models as m
+
+    values: dict[str, object] = {"slug": project.slug}
+    for kwarg, model_name in KWARG_MODELS.items():
+        obj = getattr(m, model_name).objects.filter(project=project).order_by("id").first()
+        if obj is not None:
+            values[kwarg] = obj.pk
+    return values
 
 
 def build(route: str, values: dict[str, object]) -> str:
@@ -49,6 +81,12 @@ def build(route: str, values: dict[str, object]) -> str:
 def all_urls(project) -> list[tuple[str, str]]:
     values = url_values(project)
     return [(pattern.name or route, build(route, values)) for route, pattern in iter_patterns()]
+
+
+@pytest.fixture
+def project(project):
+    populate(project)
+    return project
 
 
 def test_walk_covers_project_urls(project):

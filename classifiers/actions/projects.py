@@ -1,5 +1,4 @@
-"""Every state change of a project goes through one of these functions, which also
-writes the audit entry in the same transaction (pretix's log_action, zulip's do_*)."""
+"""Projects and their members."""
 
 from __future__ import annotations
 
@@ -8,12 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from classifiers.models import Membership, Project, Role
+from classifiers.actions.base import ActionError
+from classifiers.models import Class, Membership, Project, Role, SchemaVersion
 from studio.audit import log_action
-
-
-class ActionError(Exception):
-    """A refused action, with a message for the person who asked."""
 
 
 def _unique_slug(name: str) -> str:
@@ -40,6 +36,15 @@ def do_create_project(
             project.save()
             Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
             log_action(actor, "project.create", project, payload={"kind": kind, "name": name})
+            if kind == Project.Kind.TRAINABLE:
+                # A trainable classifier has exactly one category: match or not a match.
+                category = Class.objects.create(project=project, name=name, hotkey="")
+                project.schema_version = 1
+                project.save(update_fields=["schema_version"])
+                SchemaVersion.objects.create(
+                    project=project, number=1, created_by=actor, change="class.add",
+                    classes=[{"id": category.pk, "name": category.name, "archived": False}],
+                )  # fmt: skip
     except IntegrityError:
         # Two people creating the same name at once: the unique constraint decides.
         raise ActionError(f"A project named “{name}” already exists.") from None

@@ -1,0 +1,2 @@
+class ActionError(Exception):
+    """A refused action, with a message for the person who asked."""
