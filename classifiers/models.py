@@ -211,6 +211,7 @@ class UploadBatch(models.Model):
         AZURE = "azure", "Azure labels JSON"
 
     class Status(models.TextChoices):
+        NEEDS_OPTIONS = "options", "Needs columns"  # a CSV / JSONL waiting for its column choice
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
         DONE = "done", "Done"

@@ -53,3 +53,51 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 })();
+
+// Uploads: drag-and-drop onto [data-dropzone], the chosen files listed, and the browser's
+// upload progress shown in [data-upload-progress] (htmx's xhr progress events).
+(function () {
+  "use strict";
+
+  function listFiles(zone, input) {
+    var list = zone.querySelector("[data-dropzone-list]");
+    if (!list) return;
+    var n = input.files.length;
+    if (!n) { list.textContent = "No files chosen."; return; }
+    var names = Array.prototype.slice.call(input.files, 0, 5).map(function (f) { return f.name; });
+    list.textContent = n + (n === 1 ? " file: " : " files: ") + names.join(", ") + (n > 5 ? ", …" : "");
+  }
+
+  document.addEventListener("change", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (zone && event.target.type === "file") listFiles(zone, event.target);
+  });
+  document.addEventListener("dragover", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.add("dragover");
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (zone) zone.classList.remove("dragover");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.remove("dragover");
+    var input = zone.querySelector("input[type=file]");
+    if (input && event.dataTransfer && event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      listFiles(zone, input);
+    }
+  });
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("[data-upload-form]");
+    var bar = form && form.querySelector("[data-upload-progress]");
+    if (bar && event.detail.lengthComputable) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
+})();
