@@ -145,7 +145,7 @@ def write_export(job: ExportJob, path: str, progress=lambda n: None) -> int:
 def run_export_job(export_id: int) -> None:
     with transaction.atomic():
         job = (
-            ExportJob.objects.select_for_update()
+            ExportJob.objects.select_for_update(of=("self",))
             .select_related("project", "created_by")
             .filter(pk=export_id)
             .first()
