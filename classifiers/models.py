@@ -57,6 +57,10 @@ class Project(models.Model):
         blank=True, max_length=100_000, help_text="Markdown, shown in the tagging view."
     )
     schema_version = models.PositiveIntegerField(default=0)
+    # Tagging: how many different taggers tag each document (1 = once), and whether the
+    # model's suggestion is shown while tagging (off by default: it biases taggers).
+    overlap = models.PositiveSmallIntegerField(default=1)
+    show_suggestions = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -109,8 +113,8 @@ class Membership(models.Model):
 # --- Schema ---------------------------------------------------------------------------------
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 CLASS_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
-# Keys the tagging studio keeps for itself (skip, undo, help, match / not a match).
-RESERVED_HOTKEYS = set("sumn?")
+# Keys the studio keeps for itself (skip, undo, help, match / not a match, "g p" navigation).
+RESERVED_HOTKEYS = set("sumn?g")
 
 
 def validate_colour(value: str) -> None:
@@ -404,3 +408,245 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Export #{self.pk} ({self.get_format_display()})"
+
+
+# --- Training ---------------------------------------------------------------------------------
+class TrainingRun(models.Model):
+    """One background training job. Produces at most one model version."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=24, default="manual")  # manual, review, feedback, seed
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    stage = models.CharField(max_length=64, blank=True)
+    progress = models.FloatField(default=0.0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the reaper's sign of life
+    finished_at = models.DateTimeField(null=True, blank=True)
+    estimated_end = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)  # for the Admin
+    traceback = models.TextField(blank=True)  # for operators (also in the log)
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "state"], name="run_project_state")]
+
+    def __str__(self) -> str:
+        return f"Training run #{self.pk} of {self.project} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.state == self.State.SUCCEEDED else round(100 * self.progress)
+
+
+def artifact_path(instance: ModelVersion, filename: str) -> str:
+    return f"projects/{instance.project_id}/models/{filename}"
+
+
+class ModelVersion(models.Model):
+    """An immutable, numbered trained model with its artifact, data snapshot and metrics."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_versions")
+    number = models.PositiveIntegerField()
+    training_run = models.OneToOneField(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20)
+    classes = models.JSONField(default=list)  # class names, in the model's order
+    schema_version = models.PositiveIntegerField(default=0)
+    artifact = models.CharField(max_length=255)  # storage name; written by us only
+    artifact_sha256 = models.CharField(max_length=64)
+    artifact_size = models.PositiveBigIntegerField(default=0)
+    # Exactly which data trained and tested it: ids and a hash of their tags (the full id
+    # lists live in a sidecar file beside the artifact, hashed here).
+    snapshot = models.JSONField(default=dict)
+    params = models.JSONField(default=dict)
+    library_versions = models.JSONField(default=dict)
+    train_size = models.PositiveIntegerField(default=0)
+    test_size = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0.0)
+    peak_memory_mb = models.FloatField(default=0.0)
+    metrics = models.JSONField(default=dict)
+    # Trainable classifiers: score >= threshold is a match; lower bound..threshold a close match.
+    threshold = models.FloatField(null=True, blank=True)
+    close_match_lower = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="model_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project} v{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.pop("allow_update", False):
+            raise TypeError("Model versions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class Prediction(models.Model):
+    """A model version's classes and scores for one document."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="predictions")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    labels = models.JSONField(default=list)  # predicted class names (trainable: ["match"] etc.)
+    scores = models.JSONField(default=dict)  # class name -> probability
+    top_score = models.FloatField(default=0.0)
+    # 0 = certain, 1 = a coin toss: the tagging queue's "most uncertain first" order.
+    uncertainty = models.FloatField(default=0.0)
+    outcome = models.CharField(max_length=12, blank=True)  # test items: correct / wrong / partial
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "document"], name="prediction_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["model_version", "-uncertainty"], name="prediction_uncertain"),
+            models.Index(fields=["project", "document"], name="prediction_project_doc"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_version}: {self.document_id} -> {', '.join(self.labels)}"
+
+
+class VersionAnalysis(models.Model):
+    """What is worked out after a version is stored (it takes several more fits): the
+    learning curve, likely tagging mistakes, and scores of untagged documents for the
+    tagging queue's "most uncertain first" order."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    model_version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="analysis")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    learning_curve = models.JSONField(default=list, blank=True)
+    mistakes = models.JSONField(default=list, blank=True)  # [{document_id, given, suggested, confidence}]
+    scored_untagged = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Analysis of {self.model_version}"
+
+
+class TagConfirmation(models.Model):
+    """A person checked a document the model flagged as a likely mistake and kept its tags.
+    ``labels_key`` is the labels at that moment: if the tags change later, it may be flagged again."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    labels_key = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document"], name="tag_confirmation_unique_document")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} confirmed as {self.labels_key}"
+
+
+# --- Tagging --------------------------------------------------------------------------------------
+class Assignment(models.Model):
+    """Work an Admin gave one tagger: a number of documents, a filter's result or a batch."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    tagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    description = models.CharField(max_length=300, blank=True)  # "50 documents of batch #3", the filter...
+    active = models.BooleanField(default=True)
+    documents = models.ManyToManyField(Document, through="AssignedDocument", related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Assignment #{self.pk} for {self.tagger} in {self.project}"
+
+
+class AssignedDocument(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="items")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    tagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tagger", "document"], name="assigned_once_per_tagger")]
+        indexes = [models.Index(fields=["project", "tagger", "document"], name="assigned_project_tagger")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} -> {self.tagger_id}"
+
+
+class Lease(models.Model):
+    """A document handed to a tagger for a short while, so two taggers do not get it at
+    the same time (unless double tagging asks for that)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    tagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    purpose = models.CharField(max_length=10, default="tagging")  # tagging, review, feedback
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "tagger", "purpose"], name="lease_unique"),
+        ]
+        indexes = [models.Index(fields=["project", "purpose", "expires_at"], name="lease_project_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} leased to {self.tagger_id} until {self.expires_at:%H:%M:%S}"
+
+
+class TaggingAction(models.Model):
+    """One step of a tagger's session (tag, skip), for undo and back/forward through history."""
+
+    class Kind(models.TextChoices):
+        TAG = "tag", "Tag"
+        SKIP = "skip", "Skip"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    tagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    before = models.JSONField(default=list)  # the tagger's labels on the document before
+    after = models.JSONField(default=list)
+    reason = models.CharField(max_length=300, blank=True)  # skip reason
+    undone = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "tagger", "-id"], name="tagging_action_history")]
+
+    def __str__(self) -> str:
+        return f"{self.tagger_id} {self.kind} {self.document_id}"

@@ -38,6 +38,8 @@ KWARG_MODELS = {
     "batch_id": "UploadBatch",
     "export_id": "ExportJob",
     "tag_id": "Tag",
+    "run_id": "TrainingRun",
+    "version_id": "ModelVersion",
 }
 
 
@@ -53,6 +55,10 @@ def populate(project) -> None:
     )
     m.Tag.objects.create(project=project, document=doc, tag_class=cls, tagger=admin)
     m.ExportJob.objects.create(project=project, created_by=admin, format="jsonl")
+    run = m.TrainingRun.objects.create(project=project, requested_by=admin)
+    m.ModelVersion.objects.create(
+        project=project, number=1, training_run=run, kind=project.kind, artifact="none", artifact_sha256="0" * 64
+    )
 
 
 def url_values(project) -> dict[str, object]:
