@@ -202,3 +202,28 @@ def test_azure_upload_is_detected_without_checkbox(admin_user):
         "a sad film": "test",
     }
     assert batch.results.get(path="missing.txt").status == "rejected"
+
+
+def test_corpus_through_the_upload_page(project, admin_user, django_capture_on_commit_callbacks):
+    """The spam corpus (binary e-mail, 6,046 rows) as a JSON-lines upload in the studio."""
+    import gzip
+
+    from tests.helpers import login
+
+    data = gzip.decompress(corpus_path("spamassassin").read_bytes())
+    client = login(admin_user)
+    client.post(
+        f"/projects/{project.slug}/upload/", {"files": [SimpleUploadedFile("spam.jsonl", data)], "set": "training"}
+    )
+    batch = UploadBatch.objects.get()
+    assert batch.status == "options"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/projects/{project.slug}/uploads/{batch.pk}/columns/",
+            {"text_column": "text", "label_columns": ["label"], "id_column": "id"},
+        )
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.processed == 6046
+    assert batch.imported + batch.duplicates + batch.rejected == 6046
+    assert set(project.classes.values_list("name", flat=True)) == {"ham", "spam"}
+    assert batch.tags_created == batch.imported

@@ -53,3 +53,16 @@ def test_download_not_ready_and_forged(project, other_project, admin_user, outsi
         project=other_project, created_by=outsider_user, format="jsonl", status="done"
     )
     assert login(admin_user).get(f"/projects/{project.slug}/exports/{theirs.pk}/download/").status_code == 404
+
+
+def test_export_limited_to_the_browser_filter(project, admin_user, django_capture_on_commit_callbacks):
+    seed(project, admin_user)
+    cls = project.classes.get(name="finance")
+    page = login(admin_user).get(f"/projects/{project.slug}/documents/?class={cls.pk}").content.decode()
+    assert f"/projects/{project.slug}/exports/?class={cls.pk}" in page
+    form = login(admin_user).get(f"/projects/{project.slug}/exports/?class={cls.pk}").content.decode()
+    assert f'value="class={cls.pk}"' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        login(admin_user).post(f"/projects/{project.slug}/exports/", {"format": "jsonl", "filters": f"class={cls.pk}"})
+    job = ExportJob.objects.get()
+    assert (job.status, job.rows, job.filters) == ("done", 2, {"class": str(cls.pk)})
