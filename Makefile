@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint chromium bench clean
+.PHONY: run demo test lint chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py runstudio
+
+demo: $(VENV)/.installed-run
+	$(BIN)/python manage.py runstudio --demo
 
 # Debian's chromium for the browser tests (Playwright drives it; never its own download).
 # Installed with apt-get when missing and we may (root, or passwordless sudo); set

@@ -26,3 +26,15 @@ def test_admin_from_env(db, settings, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_ADMIN_PASSWORD", "a long enough password 1")
     call_command("runstudio", prepare_only=True)
     assert get_user_model().objects.get(username="boss").check_password("a long enough password 1")
+
+
+def test_demo_loads_once(admin_user, capsys):
+    from classifiers.models import Project
+    from tests.corpora import corpus_path
+
+    corpus_path("bbc")  # skip (or fail under CI) without the shared datasets
+    call_command("load_demo", user="alice")
+    project = Project.objects.get(name="BBC news demo")
+    assert project.documents.count() > 2000 and project.classes.count() == 5
+    call_command("load_demo", user="alice")
+    assert "exists" in capsys.readouterr().out

@@ -30,9 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("STUDIO_ADDR", "127.0.0.1:8000"))
         parser.add_argument("--no-workers", action="store_true", help="Web server only.")
         parser.add_argument("--prepare-only", action="store_true", help="Set up, then exit.")
+        parser.add_argument(
+            "--demo", action="store_true", help="Also load demo projects from the shared datasets."
+        )
 
-    def handle(self, *args, addr: str, no_workers: bool, prepare_only: bool, **options) -> None:
+    def handle(self, *args, addr: str, no_workers: bool, prepare_only: bool, demo: bool, **options) -> None:
         self.prepare()
+        if demo or os.environ.get("STUDIO_DEMO", "") in ("1", "true", "yes"):
+            call_command("load_demo", user=os.environ.get("STUDIO_ADMIN_USERNAME", "admin"))
         if prepare_only:
             return
         self.serve(addr, workers=not no_workers)
