@@ -27,3 +27,27 @@ def enqueue(func: str, *args, training: bool = False) -> None:
         async_task(func, *args, task_name=f"{func.rsplit('.', 1)[-1]}:{':'.join(map(str, args))}", **kwargs)
 
     transaction.on_commit(send)
+
+
+def train_project(run_id: int) -> None:
+    from classifiers.training import execute
+
+    execute(run_id)
+
+
+def analyse_model_version(version_id: int) -> None:
+    from classifiers.analysis import analyse
+
+    analyse(version_id)
+
+
+def reap_training_runs() -> int:
+    from classifiers.training import reap_stale_runs
+
+    return reap_stale_runs()
+
+
+def score_test_items(version_id: int) -> None:
+    from classifiers.scoring import score_test_items as score
+
+    score(version_id)
