@@ -61,6 +61,8 @@ class Project(models.Model):
     # model's suggestion is shown while tagging (off by default: it biases taggers).
     overlap = models.PositiveSmallIntegerField(default=1)
     show_suggestions = models.BooleanField(default=False)
+    # API: keep the texts of classify calls in the classification log (off: privacy first).
+    log_api_texts = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -113,8 +115,8 @@ class Membership(models.Model):
 # --- Schema ---------------------------------------------------------------------------------
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 CLASS_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
-# Keys the studio keeps for itself (skip, undo, help, match / not a match, "g p" navigation).
-RESERVED_HOTKEYS = set("sumn?g")
+# Keys the studio keeps for itself (skip, undo, help, match / not a match, "g p" navigation, i = guidelines).
+RESERVED_HOTKEYS = set("sumn?gi")
 
 
 def validate_colour(value: str) -> None:
@@ -183,13 +185,15 @@ class DocumentSet(models.TextChoices):
     TRAINING = "training", "Training"
     TEST = "test", "Test"
     SEED = "seed", "Seed"  # trainable classifiers' positive examples
+    NEGATIVE = "negative", "Negative examples"  # trainable classifiers' optional known non-matches
     BACKGROUND = "background", "Background"  # trainable classifiers' optional unlabelled collection
     PRODUCTION = "production", "Production"  # what a published classifier runs on
 
     @classmethod
     def for_kind(cls, kind: str) -> list[DocumentSet]:
         if kind == Project.Kind.TRAINABLE:
-            return [cls.SEED, cls.TRAINING, cls.TEST, cls.BACKGROUND, cls.PRODUCTION]
+            # Training holds tagged examples (match / not a match) beside the seeds.
+            return [cls.SEED, cls.NEGATIVE, cls.TRAINING, cls.TEST, cls.BACKGROUND, cls.PRODUCTION]
         return [cls.TRAINING, cls.TEST, cls.PRODUCTION]
 
 
@@ -650,3 +654,178 @@ class TaggingAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tagger_id} {self.kind} {self.document_id}"
+
+
+# --- Deployments and the API --------------------------------------------------------------------
+DEPLOYMENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+PRODUCTION_SLOT = "production"
+
+
+def validate_deployment_name(value: str) -> None:
+    if not DEPLOYMENT_NAME_RE.match(value):
+        raise ValidationError(
+            "A deployment name is 1 to 40 lower-case letters, digits and '-', starting with a letter."
+        )
+
+
+class Deployment(models.Model):
+    """A named slot (production, staging, ...) pointing at one model version. Publishing a
+    version puts it in the production slot."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deployments")
+    name = models.CharField(max_length=40, validators=[validate_deployment_name])
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="deployments")
+    deployed_at = models.DateTimeField()
+    deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="deployment_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.name} -> v{self.model_version.number}"
+
+
+class DeploymentEvent(models.Model):
+    """The history of a slot: which version served it from when (for rollback and the
+    published-versions timeline)."""
+
+    class Action(models.TextChoices):
+        DEPLOY = "deploy", "Deploy"
+        SWAP = "swap", "Swap"
+        ROLLBACK = "rollback", "Roll back"
+        DELETE = "delete", "Delete"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deployment_events")
+    slot = models.CharField(max_length=40)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    from_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "slot", "-id"], name="deployment_event_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.action}"
+
+
+class ApiToken(models.Model):
+    """A project's API token. Only its SHA-256 is stored; the token is shown once."""
+
+    class Scope(models.TextChoices):
+        CLASSIFY = "classify", "Classify"
+        READ = "read", "Read results"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)  # shown in lists so people can tell tokens apart
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ClassifyJob(models.Model):
+    """An asynchronous classify request: submitted, run by a worker, results fetched later."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "notStarted", "Not started"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="classify_jobs")
+    job_id = models.UUIDField(unique=True)
+    token = models.ForeignKey(ApiToken, null=True, on_delete=models.SET_NULL, related_name="+")
+    slot = models.CharField(max_length=40)
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    request = models.JSONField(default=dict)  # documents and options as submitted
+    results = models.JSONField(default=list)
+    processed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    error = models.JSONField(default=dict, blank=True)
+    azure_shape = models.BooleanField(default=False)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Classify job {self.job_id} ({self.status})"
+
+
+class ApiCall(models.Model):
+    """One API call, for the classification log (texts only when the Admin turns that on)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(ApiToken, null=True, on_delete=models.SET_NULL, related_name="+")
+    token_name = models.CharField(max_length=100, blank=True)
+    slot = models.CharField(max_length=40, blank=True)
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    endpoint = models.CharField(max_length=40)
+    status_code = models.PositiveSmallIntegerField()
+    documents = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(default=0.0)
+    texts = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "slot", "created_at"], name="api_call_slot_time")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status_code} ({self.documents} docs)"
+
+
+# --- Review (trainable classifiers' test items, and any project's predictions) --------------------
+class Review(models.Model):
+    """A person's answer to a model's prediction on a test item: match / not a match (or,
+    for single- and multi-label projects, confirm / reject with the right class)."""
+
+    class Answer(models.TextChoices):
+        MATCH = "match", "Match"
+        NOT_MATCH = "not_match", "Not a match"
+        SKIP = "skip", "Skip"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reviews")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="reviews")
+    # The version whose prediction the reviewer saw (figures are that version's).
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+    predicted = models.JSONField(default=list)  # what the model said: ["match"] / ["close_match"] / class names
+    score = models.FloatField(null=True, blank=True)
+    corrected = models.JSONField(default=list, blank=True)  # single/multi-label: the right class(es)
+    batch = models.PositiveIntegerField(default=1)  # review batches of 30; a retrain follows each
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["document"], name="review_once_per_document")]
+        indexes = [models.Index(fields=["project", "batch"], name="review_project_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.answer}"

@@ -1,5 +1,28 @@
 """URLs by area; each area's module lists its own patterns."""
 
-from classifiers.urls import documents, projects, schema, uploads
+from classifiers.urls import (
+    api,
+    deployments,
+    documents,
+    evaluation,
+    projects,
+    schema,
+    tagging,
+    trainable,
+    training,
+    uploads,
+)
 
-urlpatterns = projects.urlpatterns + schema.urlpatterns + uploads.urlpatterns + documents.urlpatterns
+urlpatterns = (
+    # The API first: its hot path then resolves against ten patterns, not the studio's hundred.
+    api.urlpatterns
+    + projects.urlpatterns
+    + schema.urlpatterns
+    + uploads.urlpatterns
+    + documents.urlpatterns
+    + training.urlpatterns
+    + evaluation.urlpatterns
+    + tagging.urlpatterns
+    + trainable.urlpatterns
+    + deployments.urlpatterns
+)
