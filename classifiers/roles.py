@@ -30,3 +30,20 @@ def ensure_role_groups(sender: Any = None, **kwargs: Any) -> None:
             app_label, codename = perm.split(".")
             wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.add(*wanted)
+
+
+# Periodic jobs: (function, minutes). Created on every migrate, so every deployment has them.
+SCHEDULES = [
+    ("classifiers.tasks.reap_training_runs", 1),
+    ("classifiers.api.jobs.delete_expired_jobs", 10),
+]
+
+
+def ensure_schedules(sender: Any = None, **kwargs: Any) -> None:
+    from django_q.models import Schedule
+
+    for func, minutes in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=func.rsplit(".", 1)[-1],
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )

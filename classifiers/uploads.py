@@ -596,6 +596,13 @@ def process_batch(batch_id: int) -> UploadBatch | None:
             },
         )
     discard_received(batch)
+    if batch.project.is_trainable and batch.target_set == DocumentSet.TEST and batch.imported:
+        # New test items of a trainable classifier are scored by its latest version for review.
+        version = batch.project.model_versions.order_by("-number").first()
+        if version is not None:
+            from classifiers.tasks import enqueue
+
+            enqueue("classifiers.tasks.score_test_items", version.pk)
     return batch
 
 

@@ -48,6 +48,19 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, minimum: float = 0.0, maximum: float = 1.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} must lie between {minimum} and {maximum}.")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -151,7 +164,8 @@ except (ValueError, KeyError) as exc:
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: the web process and the worker write without
     # "database is locked" (checked on this stack, see FIELD-NOTES).
-    _db["CONN_MAX_AGE"] = 0
+    # Persistent connections: opening SQLite per request cost 10-20 ms on the API's hot path.
+    _db["CONN_MAX_AGE"] = 60
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -214,6 +228,11 @@ STUDIO_MODEL_PREFIX_CHARS = env_int("STUDIO_MODEL_PREFIX_CHARS", 20_000, minimum
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("STUDIO_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = STUDIO_MAX_FILES_PER_BATCH
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("STUDIO_MAX_FORM_FIELDS", 10_000, minimum=100)
+# Trainable classifiers (Purview's flow).
+STUDIO_SEED_MIN = env_int("STUDIO_SEED_MIN", 50, minimum=5)
+STUDIO_SEED_MAX = env_int("STUDIO_SEED_MAX", 500, minimum=STUDIO_SEED_MIN)
+STUDIO_PUBLISH_MIN_REVIEWS = env_int("STUDIO_PUBLISH_MIN_REVIEWS", 200, minimum=1)
+STUDIO_PUBLISH_STABILITY_MARGIN = env_float("STUDIO_PUBLISH_STABILITY_MARGIN", 0.02)
 STUDIO_DATASETS_DIR = Path(env_str("STUDIO_DATASETS_DIR", str(BASE_DIR.parent / "shared" / "datasets")))
 
 # --- Background jobs (django-q2) ------------------------------------------------------
@@ -312,3 +331,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- API (deployments, tokens, synchronous and asynchronous classify) -------------------
+# Limits of one synchronous classify call (Azure's are 25 documents / 125,000 characters;
+# ours are higher because one call of 100 one-KB documents takes about 20 ms here).
+STUDIO_API_MAX_DOCUMENTS = env_int("STUDIO_API_MAX_DOCUMENTS", 100, minimum=1)
+STUDIO_API_MAX_CHARS = env_int("STUDIO_API_MAX_CHARS", 500_000, minimum=1000)
+# Limits of one asynchronous job, and of any API request body (checked before reading it).
+STUDIO_API_JOB_MAX_DOCUMENTS = env_int("STUDIO_API_JOB_MAX_DOCUMENTS", 10_000, minimum=1)
+STUDIO_API_JOB_MAX_CHARS = env_int("STUDIO_API_JOB_MAX_CHARS", 10_000_000, minimum=1000)
+STUDIO_API_MAX_BODY_BYTES = env_int("STUDIO_API_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1024)
+# A job's results are kept this long after submission (Azure: 24 hours), then deleted by
+# classifiers.api.jobs.delete_expired_jobs; the worker classifies and stores this many
+# documents at a time (a re-delivered job continues after the last stored chunk).
+STUDIO_API_JOB_TTL_SECONDS = env_int("STUDIO_API_JOB_TTL_SECONDS", 24 * 3600, minimum=60)
+STUDIO_API_JOB_CHUNK = env_int("STUDIO_API_JOB_CHUNK", 500, minimum=1)
+STUDIO_API_PAGE_SIZE = env_int("STUDIO_API_PAGE_SIZE", 100, minimum=1)  # job results per page by default
+# Requests per token per minute (fixed window, counted in the cache named below); 0 = off.
+STUDIO_API_RATE_LIMIT = env_int("STUDIO_API_RATE_LIMIT", 1000, minimum=0)
+STUDIO_API_RATE_CACHE = env_str("STUDIO_API_RATE_CACHE", "default")
+if STUDIO_API_RATE_CACHE not in CACHES:
+    raise ImproperlyConfigured(f"STUDIO_API_RATE_CACHE={STUDIO_API_RATE_CACHE!r} is not a cache in CACHES.")
+# Model versions kept loaded per process (each is its weights: a few MB to a few hundred MB).
+STUDIO_API_MODEL_CACHE_SIZE = env_int("STUDIO_API_MODEL_CACHE_SIZE", 8, minimum=1)
+# The classification log (one row per API call) keeps this many days.
+STUDIO_API_LOG_DAYS = env_int("STUDIO_API_LOG_DAYS", 90, minimum=1)
+STUDIO_MAX_DEPLOYMENTS = env_int("STUDIO_MAX_DEPLOYMENTS", 20, minimum=1)  # slots per project
+# Outermost: every error under /api/ and /language/ (Azure's paths) answers JSON, even
+# Django's own 404 and 500 and other middleware's refusals.
+MIDDLEWARE = ["classifiers.api.middleware.ApiErrorMiddleware", *MIDDLEWARE]
