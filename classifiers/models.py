@@ -115,8 +115,8 @@ class Membership(models.Model):
 # --- Schema ---------------------------------------------------------------------------------
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 CLASS_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
-# Keys the studio keeps for itself (skip, undo, help, match / not a match, "g p" navigation, i = guidelines).
-RESERVED_HOTKEYS = set("sumn?gi")
+# Keys the studio keeps for itself (skip, undo, help, match / not a match, "g p" navigation).
+RESERVED_HOTKEYS = set("sumn?g")
 
 
 def validate_colour(value: str) -> None:

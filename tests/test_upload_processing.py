@@ -213,7 +213,8 @@ def test_corpus_through_the_upload_page(project, admin_user, django_capture_on_c
     data = gzip.decompress(corpus_path("spamassassin").read_bytes())
     client = login(admin_user)
     client.post(
-        f"/projects/{project.slug}/upload/", {"files": [SimpleUploadedFile("spam.jsonl", data)], "set": "training"}
+        f"/projects/{project.slug}/upload/",
+        {"files": [SimpleUploadedFile("spam.jsonl", data)], "set": "training"},
     )
     batch = UploadBatch.objects.get()
     assert batch.status == "options"

@@ -37,7 +37,6 @@ HOTKEY_TAKEN_BY: dict[str, str] = {
     "n": "not a match",
     "?": "the shortcuts help",
     "g": "the “g p” shortcut (go to projects)",
-    "i": "the guidelines in the tagging view",
 }
 
 TRAINABLE_ONE_CLASS = (

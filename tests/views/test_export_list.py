@@ -63,6 +63,8 @@ def test_export_limited_to_the_browser_filter(project, admin_user, django_captur
     form = login(admin_user).get(f"/projects/{project.slug}/exports/?class={cls.pk}").content.decode()
     assert f'value="class={cls.pk}"' in form
     with django_capture_on_commit_callbacks(execute=True):
-        login(admin_user).post(f"/projects/{project.slug}/exports/", {"format": "jsonl", "filters": f"class={cls.pk}"})
+        login(admin_user).post(
+            f"/projects/{project.slug}/exports/", {"format": "jsonl", "filters": f"class={cls.pk}"}
+        )
     job = ExportJob.objects.get()
     assert (job.status, job.rows, job.filters) == ("done", 2, {"class": str(cls.pk)})
