@@ -38,9 +38,14 @@ class ModelUnavailable(Exception):
 def load_version_model(version: ModelVersion) -> ml.TrainedModel:
     """The version's model, after checking its artifact's SHA-256 (never an unchecked file)."""
     try:
-        return ml.load_model(default_storage.path(version.artifact), version.artifact_sha256)
+        model = ml.load_model(default_storage.path(version.artifact), version.artifact_sha256)
     except ml.ArtifactError as exc:
         raise ModelUnavailable(f"Model version {version.number} cannot be loaded: {exc}") from None
+    if version.threshold is not None:
+        # A threshold change is a new version sharing the artifact: the version's own values rule.
+        model.threshold = version.threshold
+        model.close_match_lower = version.close_match_lower
+    return model
 
 
 def snapshot_ids(version: ModelVersion) -> dict:

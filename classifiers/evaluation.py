@@ -835,30 +835,18 @@ def training_support(version: Any) -> TrainSupport | None:
 
 # Loaded models, verified once, kept per (version id, artifact sha256): repeated tries and
 # explanations skip reading and hashing the artifact. Small: a model holds its weights.
-MODEL_CACHE_SIZE = 4
-_model_cache: OrderedDict[tuple[int, str], Any] = OrderedDict()
-_model_lock = threading.Lock()
 
 
 def cached_model(version: Any) -> Any:
-    """``load_version_model(version)`` through a small LRU; raises ModelUnavailable."""
-    from classifiers.analysis import load_version_model
+    """The version's model from the process-wide cache the API uses; raises ModelUnavailable."""
+    from classifiers.serving import get_model
 
-    key = (version.pk, version.artifact_sha256)
-    with _model_lock:
-        if key in _model_cache:
-            _model_cache.move_to_end(key)
-            return _model_cache[key]
-    model = load_version_model(version)  # outside the lock: loading may take a moment
-    with _model_lock:
-        _model_cache[key] = model
-        while len(_model_cache) > MODEL_CACHE_SIZE:
-            _model_cache.popitem(last=False)
-    return model
+    return get_model(version)
 
 
 def clear_caches() -> None:
-    with _model_lock:
-        _model_cache.clear()
+    from classifiers.serving import clear_cache
+
+    clear_cache()
     with _support_lock:
         _support_cache.clear()

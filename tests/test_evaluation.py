@@ -311,11 +311,11 @@ def test_retag_refuses_unknown_class(version, tagger_user):
 
 
 def test_model_cache_loads_once(version, monkeypatch):
-    import classifiers.analysis as analysis
+    import classifiers.serving as serving
 
     ev.clear_caches()
     calls = []
-    real = analysis.load_version_model
-    monkeypatch.setattr(analysis, "load_version_model", lambda v: calls.append(v.pk) or real(v))
+    real = serving.load_version_model
+    monkeypatch.setattr(serving, "load_version_model", lambda v: calls.append(v.pk) or real(v))
     first = ev.cached_model(version)
     assert ev.cached_model(version) is first and calls == [version.pk]
