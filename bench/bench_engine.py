@@ -271,6 +271,8 @@ def main() -> None:
             results.append(r)
             print(row(r), flush=True)
 
+    if not corpora:
+        return
     print()
     print(
         "| corpus | best baseline macro-F1 | goal (best - 0.01) | engine macro-F1 | fastest baseline at goal "

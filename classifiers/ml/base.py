@@ -36,7 +36,7 @@ class ArtifactError(Exception):
 class TrainingConfig:
     seed: int = 0
     max_chars: int = 20000  # the model reads only this prefix of each text
-    time_budget_s: float = 20.0  # estimated seconds allowed for optional work (engine.CostModel)
+    time_budget_s: float = 20.0  # estimated s (engine.CostModel) for the call incl. optional work
     select_candidates: bool = True
     cv_folds: int = 3  # fold 0 is the selection/calibration holdout
     hash_buckets: int = 2**20
@@ -46,7 +46,7 @@ class TrainingConfig:
     lowercase: bool | None = None  # fix the tokenisation case (skips the case candidate)
     multi_label_class_weight: str | None = None  # None | "sqrt" | "balanced" (see engine notes)
     max_background: int = 20000  # seed mode: background documents used at most (seeded sample)
-    seed_recall_target: float = 0.95  # seed mode: fallback threshold keeps this share of positives
+    seed_recall_target: float = 0.95  # seed mode: threshold keeps this share of held-out seed positives
 
     def to_dict(self) -> dict:
         return asdict(self)
