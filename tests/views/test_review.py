@@ -69,3 +69,26 @@ def test_threshold_preview_and_save(trained, admin_user, django_capture_on_commi
     assert ModelVersion.objects.filter(project=project).order_by("-number").first().threshold == 0.4
     bad = client.post(f"/projects/{project.slug}/classifier/threshold/", {"threshold": "7", "save": "1"})
     assert bad.status_code == 422
+
+
+def test_single_label_projects_review_test_predictions(
+    project, admin_user, tagger_user, django_capture_on_commit_callbacks
+):
+    from classifiers.actions.training import do_request_training
+    from tests.training_data import tagged_project
+
+    tagged_project(project, admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_request_training(admin_user, project)
+    client = login(tagger_user)
+    body = client.get(f"/projects/{project.slug}/review/").content.decode()
+    assert "Is that right?" in body and 'name="corrected"' in body
+    doc_id = int(body.split('name="document" value="')[1].split('"')[0])
+    htmx(
+        client,
+        "post",
+        f"/projects/{project.slug}/review/answer/",
+        {"document": doc_id, "answer": "not_match", "corrected": "sport"},
+    )
+    review = Review.objects.get()
+    assert review.answer == "not_match" and review.corrected == ["sport"]
