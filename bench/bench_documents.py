@@ -25,17 +25,16 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _harness import run_worker  # bench/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = (
     Path(os.environ.get("STUDIO_DATASETS_DIR", ROOT.parent / "shared" / "datasets")) / "healthtweets.jsonl.gz"
 )
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
 BENCH_DB = "bench_documents"
 CHUNK = 5000
 N_TAGS = 4000
@@ -180,41 +179,8 @@ def worker(backend: str, n_docs: int, reps: int) -> dict:
 
 
 # --- Parent: databases, processes, the table ---------------------------------------------------
-def _postgres(sql: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        for statement in sql:
-            conn.execute(statement)
-
-
 def run_backend(backend: str, n_docs: int, reps: int) -> dict:
-    env = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="bench-documents-") as tmp:
-        env["STUDIO_DATA_DIR"] = tmp
-        env["MEDIA_ROOT"] = str(Path(tmp) / "media")
-        if backend == "sqlite":
-            env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        else:
-            _postgres([f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"])
-            base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-            env["DATABASE_URL"] = f"{base}/{BENCH_DB}"
-        try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", backend, "--docs", str(n_docs), "--reps", str(reps)],
-                env=env,
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.CalledProcessError as exc:
-            sys.stderr.write(exc.stdout + exc.stderr)
-            raise
-        finally:
-            if backend == "postgres":
-                _postgres([f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, backend, BENCH_DB, ["--docs", str(n_docs), "--reps", str(reps)])
 
 
 def print_table(runs: list[dict], reps: int) -> None:
