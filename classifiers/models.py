@@ -63,6 +63,10 @@ class Project(models.Model):
     show_suggestions = models.BooleanField(default=False)
     # API: keep the texts of classify calls in the classification log (off: privacy first).
     log_api_texts = models.BooleanField(default=False)
+    # Feedback and retraining: retrain after this many new feedback items, at most this many
+    # times a day (Purview's 30 and twice a day); a manual retrain is always possible.
+    feedback_retrain_after = models.PositiveSmallIntegerField(default=30)
+    retrains_per_day = models.PositiveSmallIntegerField(default=2)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -829,3 +833,246 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.answer}"
+
+
+# --- Production: classification, labels, feedback, retraining (issue 7) ----------------------------
+class Classification(models.Model):
+    """The published version's answer on one production item (the current one; a publish or a
+    rollback re-classifies every item, and the version that answered is kept on the row)."""
+
+    class Outcome(models.TextChoices):
+        MATCH = "match", "Match"
+        CLOSE_MATCH = "close_match", "Close match"
+        NO_MATCH = "no_match", "No match"
+        PREDICTED = "predicted", "Classified"  # single- and multi-label projects
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="classification")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: a version that answered for production items stays (the use check says why).
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    labels = models.JSONField(default=list)  # predicted class names (trainable: [] or ["match"])
+    # "|a|b|": a plain text column so "items of class a" filters on every database.
+    classes_key = models.CharField(max_length=1000, blank=True)
+    score = models.FloatField(default=0.0)  # P(match), or the top class's probability
+    scores = models.JSONField(default=dict)
+    received_at = models.DateTimeField()  # the item's arrival (copied: date filters need no join)
+    classified_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "-document"], name="cls_project_doc"),
+            models.Index(fields=["project", "outcome", "-document"], name="cls_project_outcome_doc"),
+            models.Index(fields=["project", "received_at"], name="cls_project_received"),
+            models.Index(fields=["project", "score"], name="cls_project_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.outcome}"
+
+
+class ClassificationRun(models.Model):
+    """Background (re-)classification of a project's production items by one version: after a
+    publish, a rollback, or new items. Restartable: it walks items by id from ``cursor``."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        SUPERSEDED = "superseded", "Superseded"  # another version was published meanwhile
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="classification_runs")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, default="publish")  # publish, rollback, new_items
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0)  # the last document id done
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project} v{self.model_version_id} {self.state}"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else (100 if self.state == "done" else 0)
+
+
+def validate_label_name(value: str) -> None:
+    if not value.strip() or len(value) > 100 or any(ord(c) < 32 for c in value):
+        raise ValidationError("A label name has 1 to 100 printable characters.")
+
+
+class Label(models.Model):
+    """A site-wide label (retention, sensitivity...) that policies apply to matched items."""
+
+    name = models.CharField(max_length=100, validators=[validate_label_name])
+    description = models.TextField(blank=True, max_length=2000)
+    colour = models.CharField(max_length=7, default="#7a4b94", validators=[validate_colour])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="label_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelPolicy(models.Model):
+    """"Apply label L to items that classifier C matches" (optionally only above a score; for
+    single- and multi-label projects, items of one class)."""
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="policies")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_policies")
+    class_name = models.CharField(max_length=100, blank=True)  # "" for trainable classifiers
+    min_score = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "project", "class_name"], name="label_policy_unique")
+        ]
+
+    def __str__(self) -> str:
+        what = f"class {self.class_name}" if self.class_name else "matches"
+        return f"{self.label} on {self.project} {what}"
+
+    def applies(self, outcome: str, labels: list[str], score: float, scores: dict[str, float]) -> float | None:
+        """The score the label is applied with, or None when the policy does not apply."""
+        if self.class_name:
+            if self.class_name not in labels:
+                return None
+            value = float(scores.get(self.class_name, score))
+        else:
+            if outcome != Classification.Outcome.MATCH:
+                return None
+            value = score
+        if self.min_score is not None and value < self.min_score:
+            return None
+        return value
+
+
+class AppliedLabel(models.Model):
+    """A label a policy applied to a production item, with the version that matched it."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="applied_labels")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(LabelPolicy, on_delete=models.CASCADE, related_name="applied")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(default=0.0)
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "policy"], name="applied_label_once")]
+        indexes = [models.Index(fields=["label", "document"], name="applied_label_doc")]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} on {self.document_id}"
+
+
+class Feedback(models.Model):
+    """A reviewer's match / not a match on a production item's classification (for single- and
+    multi-label projects: confirm, or correct the class). One active answer per item;
+    withdrawn answers stay for the record."""
+
+    class Answer(models.TextChoices):
+        MATCH = "match", "Match"
+        NOT_MATCH = "not_match", "Not a match"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="feedback")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="feedback")
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+    predicted = models.JSONField(default=list)  # the labels the reviewer saw
+    outcome = models.CharField(max_length=12, blank=True)  # the outcome the reviewer saw
+    score = models.FloatField(null=True, blank=True)
+    corrected = models.JSONField(default=list, blank=True)  # single/multi-label: the right class(es)
+    suggested_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suggested_document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document"], condition=models.Q(withdrawn_at__isnull=True), name="feedback_active_once"
+            )
+        ]
+        indexes = [models.Index(fields=["project", "created_at"], name="feedback_project_created")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.answer}"
+
+    @property
+    def labels(self) -> list[str]:
+        """The item's right answer as training data: trainable ["match"] / ["not_match"];
+        otherwise the corrected classes, or the predicted ones when confirmed."""
+        if self.project.kind == Project.Kind.TRAINABLE:
+            return [self.answer]
+        if self.answer == self.Answer.MATCH:
+            return list(self.predicted)
+        return list(self.corrected)
+
+
+class VersionComparison(models.Model):
+    """A retrained version against the published one, on the same items (held fixed): the
+    feedback items and the original test and reviewed items."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Computing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class Decision(models.TextChoices):
+        NONE = "", "Not decided"
+        REPUBLISH = "republish", "Re-published"
+        MORE_FEEDBACK = "more_feedback", "Give more feedback"
+        KEEP = "keep", "Kept the published version"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comparisons")
+    retrained = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    published = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    figures = models.JSONField(default=dict, blank=True)
+    disagreements = models.JSONField(default=list, blank=True)
+    recommendation = models.JSONField(default=dict, blank=True)
+    feedback_count = models.PositiveIntegerField(default=0)  # active feedback when computed
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True, default="")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["retrained", "published"], name="comparison_once_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.retrained_id} vs v{self.published_id}"

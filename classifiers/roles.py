@@ -36,6 +36,8 @@ def ensure_role_groups(sender: Any = None, **kwargs: Any) -> None:
 SCHEDULES = [
     ("classifiers.tasks.reap_training_runs", 1),
     ("classifiers.api.jobs.delete_expired_jobs", 10),
+    ("classifiers.tasks.sweep_production", 5),
+    ("classifiers.tasks.check_feedback_retrains", 60),
 ]
 
 

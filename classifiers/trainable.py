@@ -64,6 +64,7 @@ class SeedData:
     reviewed: list[tuple[str, bool]] = field(default_factory=list)  # tagged matches, then reviews
     reviewed_ids: list[int] = field(default_factory=list)
     extra_positive_ids: list[int] = field(default_factory=list)  # training-set documents tagged match
+    feedback_ids: list[int] = field(default_factory=list)  # production items with feedback (in reviewed)
 
     def snapshot(self) -> dict[str, Any]:
         import hashlib
@@ -74,6 +75,7 @@ class SeedData:
             "negative_ids": self.negative_ids,
             "background_ids": self.background_ids,
             "tagged_positive_ids": self.extra_positive_ids,
+            "feedback_ids": self.feedback_ids,
             "reviewed": [
                 [i, m]
                 for i, (_t, m) in zip(
@@ -133,9 +135,19 @@ def gather_seed(project: Project) -> SeedData:
         .exclude(answer=Review.Answer.SKIP)
         .values_list("document_id", "answer")
     )
-    reviewed = _texts(Document.objects.filter(id__in=list(reviews)))
+    # Feedback on production items (match / not a match) teaches like a review does.
+    from classifiers.models import Feedback
+
+    feedback = dict(
+        Feedback.objects.filter(project=project, withdrawn_at__isnull=True)
+        .exclude(document_id__in=list(reviews))
+        .values_list("document_id", "answer")
+    )
+    reviews.update(feedback)
+    reviewed = _texts(Document.objects.filter(id__in=list(reviews)).order_by("id"))
     data.reviewed_ids = [i for i, _ in reviewed]
     data.reviewed += [(t, reviews[i] == Review.Answer.MATCH) for i, t in reviewed]
+    data.feedback_ids = sorted(i for i, _ in reviewed if i in feedback)
     # Positive-unlabelled learning needs unlabelled documents of the organisation's usual
     # kind: the background collection, else production items, else the unreviewed test items.
     for source, label in (
@@ -182,6 +194,8 @@ STEPS = [
     ("ready_to_review", "Ready to review"),
     ("ready_to_publish", "Ready to publish"),
     ("published", "Published"),
+    ("retraining", "Re-training"),
+    ("retrained", "Retrained"),
 ]
 
 
@@ -203,7 +217,20 @@ def state(project: Project) -> State:
     version = latest_version(project)
     active = project.training_runs.filter(state__in=TrainingRun.ACTIVE).exists()
     published = published_version(project)
-    if published is not None and (version is None or version == published):
+    if published is not None:
+        from classifiers.retraining import RETRAIN_REASONS, latest_comparison
+
+        if project.training_runs.filter(state__in=TrainingRun.ACTIVE, reason__in=RETRAIN_REASONS).exists():
+            return State(
+                "retraining", "Re-training",
+                "Retraining on the original data plus the feedback; the published version keeps classifying.",
+            )  # fmt: skip
+        comparison = latest_comparison(project)
+        if comparison is not None and not comparison.decision:
+            return State(
+                "retrained", "Retrained",
+                "Compare the retrained version with the published one: re-publish, give more feedback, or keep it.",
+            )  # fmt: skip
         return State("published", "Published", "Classify production items and give feedback on the results.")
     if version is None:
         if active:

@@ -47,6 +47,10 @@ KWARG_MODELS = {
     "token_id": "ApiToken",
     "slot": "Deployment",
     "job_id": "ClassifyJob",
+    "label_id": "Label",  # site-wide: the first label
+    "policy_id": "LabelPolicy",
+    "feedback_id": "Feedback",
+    "comparison_id": "VersionComparison",
 }
 
 
@@ -83,6 +87,16 @@ def populate(project) -> None:
         project=project, job_id="00000000-0000-0000-0000-00000000000a", token=token, slot="production",
         model_version=version, expires_at=timezone.now() + timedelta(hours=1),
     )  # fmt: skip
+    doc.set = "production"
+    doc.save(update_fields=["set"])
+    m.Classification.objects.create(
+        document=doc, project=project, model_version=version, outcome="predicted", labels=["Walk class"],
+        classes_key="|Walk class|", score=0.9, received_at=timezone.now(), classified_at=timezone.now(),
+    )  # fmt: skip
+    label = m.Label.objects.create(name="Walk label")
+    m.LabelPolicy.objects.create(label=label, project=project, class_name="Walk class")
+    m.Feedback.objects.create(project=project, document=doc, model_version=version, user=admin, answer="match")
+    m.VersionComparison.objects.create(project=project, retrained=version, published=version, state="ready")
 
 
 def url_values(project) -> dict[str, object]:
@@ -90,7 +104,9 @@ def url_values(project) -> dict[str, object]:
 
     values: dict[str, object] = {"slug": project.slug}
     for kwarg, model_name in KWARG_MODELS.items():
-        obj = getattr(m, model_name).objects.filter(project=project).order_by("id").first()
+        model = getattr(m, model_name)
+        scoped = any(f.name == "project" for f in model._meta.get_fields())
+        obj = (model.objects.filter(project=project) if scoped else model.objects).order_by("id").first()
         if obj is not None:
             values[kwarg] = obj.pk
     return values

@@ -21,6 +21,7 @@ from classifiers.actions.base import ActionError
 from classifiers.actions.training import USE_CHECKS
 from classifiers.api.tokens import display_prefix, generate_token, hash_token
 from classifiers.models import (
+    PRODUCTION_SLOT,
     ApiToken,
     ClassifyJob,
     Deployment,
@@ -99,7 +100,16 @@ def _point(
         to_version=version,
         actor=_user(actor),
     )
+    if slot == PRODUCTION_SLOT:
+        _production_changed(project, action)
     return deployment, previous
+
+
+def _production_changed(project: Project, reason: str) -> None:
+    """A new published version re-classifies the production items (in the background)."""
+    from classifiers.production import request_classification
+
+    request_classification(project, reason)
 
 
 def do_deploy(actor: Any, project: Project, slot: str, version: ModelVersion) -> Deployment:
@@ -159,6 +169,8 @@ def do_swap(actor: Any, project: Project, slot_a: str, slot_b: str) -> tuple[Dep
                 to_version=new,
                 actor=_user(actor),
             )
+        if PRODUCTION_SLOT in (slot_a, slot_b):
+            _production_changed(project, "swap")
         log_action(
             actor,
             "deployment.swap",
@@ -236,7 +248,16 @@ def _used_by_jobs(version: ModelVersion) -> str:
     return ""
 
 
-for _check in (_deployed, _used_by_jobs):
+def _classified_items(version: ModelVersion) -> str:
+    from classifiers.models import Classification
+
+    count = Classification.objects.filter(model_version=version).count()
+    if count:
+        return f"{count:,} production item{'s' if count != 1 else ''} carry its classification."
+    return ""
+
+
+for _check in (_deployed, _used_by_jobs, _classified_items):
     if _check not in USE_CHECKS:
         USE_CHECKS.append(_check)
 

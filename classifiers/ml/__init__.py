@@ -14,6 +14,7 @@ from .base import (
     TrainingCancelled,
     TrainingConfig,
 )
+from .compare import as_binary, disagreements, set_figures
 from .engine import learning_curve, likely_mistakes, out_of_fold_scores, train
 from .metrics import binomial_ci, evaluate, recommend_republish, threshold_curve
 from .model import TrainedModel
@@ -30,7 +31,9 @@ __all__ = [
     "TrainedModel",
     "TrainingCancelled",
     "TrainingConfig",
+    "as_binary",
     "binomial_ci",
+    "disagreements",
     "evaluate",
     "learning_curve",
     "likely_mistakes",
@@ -38,6 +41,7 @@ __all__ = [
     "out_of_fold_scores",
     "recommend_republish",
     "save_model",
+    "set_figures",
     "stratified_split",
     "threshold_curve",
     "train",

@@ -5,6 +5,7 @@ from classifiers.urls import (
     deployments,
     documents,
     evaluation,
+    production,
     projects,
     schema,
     tagging,
@@ -25,4 +26,5 @@ urlpatterns = (
     + tagging.urlpatterns
     + trainable.urlpatterns
     + deployments.urlpatterns
+    + production.urlpatterns
 )

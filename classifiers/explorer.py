@@ -1,0 +1,181 @@
+"""The content explorer's query: production items per classifier, filtered by outcome,
+class, label, date, score range and full text, in keyset pages (newest first).
+
+Every filter runs on ``Classification`` (indexes on (project, outcome, document),
+(project, document), (project, received_at), (project, score)), so a page is an index scan
+that stops after 50 rows, and a count of one outcome is an index-only count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from classifiers.models import AppliedLabel, Classification, Document, DocumentSet, Label, Project
+from classifiers.search import MAX_QUERY_CHARS, apply_search
+
+PAGE_SIZE = 50
+OUTCOMES = [
+    ("", "Any outcome"),
+    ("match", "Match"),
+    ("close_match", "Close match"),
+    ("no_match", "No match"),
+]
+
+
+class ExplorerForm(forms.Form):
+    outcome = forms.ChoiceField(choices=OUTCOMES, required=False)
+    cls = forms.CharField(required=False, max_length=100, label="Class")
+    label = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    date_from = forms.DateField(required=False, label="Received from")
+    date_to = forms.DateField(required=False, label="Received to")
+    score_min = forms.FloatField(required=False, min_value=0.0, max_value=1.0, label="Score from")
+    score_max = forms.FloatField(required=False, min_value=0.0, max_value=1.0, label="Score to")
+    q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, label="Search")
+    after = forms.IntegerField(required=False, min_value=0, max_value=2**62)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("score_min"), data.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", "The upper score is below the lower one.")
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+@dataclass(frozen=True)
+class ExplorerQuery:
+    outcome: str = ""
+    cls: str = ""
+    label: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    q: str = ""
+    after: int | None = None
+
+    def params(self, **extra: Any) -> str:
+        values = {
+            "outcome": self.outcome, "cls": self.cls, "label": self.label or "",
+            "date_from": self.date_from or "", "date_to": self.date_to or "",
+            "score_min": "" if self.score_min is None else self.score_min,
+            "score_max": "" if self.score_max is None else self.score_max, "q": self.q,
+        }  # fmt: skip
+        values.update(extra)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.outcome or self.cls or self.label or self.date_from or self.date_to or self.q
+            or self.score_min is not None or self.score_max is not None
+        )  # fmt: skip
+
+
+def parse(params: Any) -> tuple[ExplorerQuery, list[str]]:
+    form = ExplorerForm(params)
+    if not form.is_valid():
+        errors = [f"{form.fields[f].label or f}: {' '.join(e)}" if f != "__all__" else " ".join(e)
+                  for f, e in form.errors.items()]  # fmt: skip
+        # Keep the valid filters, drop the bad ones (a bad value never hides everything).
+        data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    else:
+        errors, data = [], form.cleaned_data
+    return ExplorerQuery(
+        outcome=data.get("outcome") or "",
+        cls=(data.get("cls") or "").strip(),
+        label=data.get("label"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        score_min=data.get("score_min"),
+        score_max=data.get("score_max"),
+        q=(data.get("q") or "").strip(),
+        after=data.get("after"),
+    ), errors
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def items(project: Project, query: ExplorerQuery) -> QuerySet[Classification]:
+    """The filtered items, newest first (not yet paged)."""
+    qs = Classification.objects.filter(project=project)
+    if query.outcome:
+        qs = qs.filter(outcome=query.outcome)
+    if query.cls:
+        qs = qs.filter(classes_key__contains=f"|{query.cls}|")
+    if query.label:
+        qs = qs.filter(Exists(AppliedLabel.objects.filter(document=OuterRef("document_id"), label_id=query.label)))
+    if query.date_from:
+        qs = qs.filter(received_at__gte=_day_start(query.date_from))
+    if query.date_to:
+        qs = qs.filter(received_at__lt=_day_start(query.date_to + timedelta(days=1)))
+    if query.score_min is not None:
+        qs = qs.filter(score__gte=query.score_min)
+    if query.score_max is not None:
+        qs = qs.filter(score__lte=query.score_max)
+    if query.q:
+        found = apply_search(Document.objects.filter(project=project, set=DocumentSet.PRODUCTION), project, query.q)
+        qs = qs.filter(document_id__in=found.values("id"))
+    return qs.order_by("-document_id")
+
+
+def page(project: Project, query: ExplorerQuery) -> tuple[list[Classification], int | None]:
+    """One keyset page and the cursor of the next one (None on the last page)."""
+    qs = items(project, query)
+    if query.after:
+        qs = qs.filter(document_id__lt=query.after)
+    rows = list(qs.select_related("document", "model_version")[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    attach(rows)
+    return rows, (rows[-1].document_id if more else None)
+
+
+def attach(rows: list[Classification]) -> None:
+    """row.applied: the item's applied labels; row.feedback: its active feedback (2 queries)."""
+    from classifiers.models import Feedback
+
+    ids = [r.document_id for r in rows]
+    applied: dict[int, list[AppliedLabel]] = {}
+    for a in AppliedLabel.objects.filter(document_id__in=ids).select_related("label", "policy", "model_version"):
+        applied.setdefault(a.document_id, []).append(a)
+    feedback = {
+        f.document_id: f for f in Feedback.objects.filter(document_id__in=ids, withdrawn_at__isnull=True)
+    }
+    for r in rows:
+        r.applied = applied.get(r.document_id, [])
+        r.feedback = feedback.get(r.document_id)
+
+
+def count(project: Project, query: ExplorerQuery) -> int:
+    return items(project, query).order_by().count()
+
+
+def counts_per_classifier(projects: list[Project]) -> dict[int, dict[str, int]]:
+    """project id -> {outcome: items, "total": items} (an index-only group-by)."""
+    out: dict[int, dict[str, int]] = {p.pk: {"total": 0} for p in projects}
+    rows = (
+        Classification.objects.filter(project__in=projects)
+        .values_list("project_id", "outcome")
+        .annotate(n=Count("document_id"))
+        .order_by()
+    )
+    for project_id, outcome, n in rows:
+        out[project_id][outcome] = n
+        out[project_id]["total"] += n
+    return out
+
+
+def labels() -> list[Label]:
+    return list(Label.objects.all())
