@@ -104,19 +104,19 @@ def score_test_items(version_id: int) -> None:
 def classify_production(run_id: int) -> None:
     from classifiers.production import classify_run
 
-    classify_run(run_id)
+    for_project_object("ClassificationRun", run_id, classify_run)
 
 
 def apply_label_policy(policy_id: int) -> None:
     from classifiers.production import apply_policy
 
-    apply_policy(policy_id)
+    for_project_object("LabelPolicy", policy_id, apply_policy)
 
 
 def compare_versions(comparison_id: int) -> None:
     from classifiers.retraining import compute_comparison
 
-    compute_comparison(comparison_id)
+    for_project_object("VersionComparison", comparison_id, compute_comparison)
 
 
 def sweep_production() -> int:

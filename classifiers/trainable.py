@@ -121,7 +121,7 @@ def gather_seed(project: Project) -> SeedData:
     from classifiers.labels import MATCH, final_labels
 
     tagged = final_labels(
-        project, Document.objects.filter(project=project, set=DocumentSet.TRAINING).values("id")
+        project, Document.objects.filter(project=project, set=DocumentSet.TRAINING).values_list("id", flat=True)
     )
     for doc_id, text in _texts(Document.objects.filter(id__in=list(tagged), has_text=True).order_by("id")):
         if tagged[doc_id] == [MATCH]:

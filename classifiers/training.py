@@ -116,8 +116,42 @@ def gather(project: Project) -> TrainingData:
         if part == "train":
             used.update([label] if isinstance(label, str) else label)
     if not trainable:
+        _add_feedback(project, data, active, used)
         data.classes = [name for name in active_class_names(project) if name in used]
     return data
+
+
+def _add_feedback(project: Project, data: TrainingData, active: set[str], used: set[str]) -> None:
+    """Feedback on production items joins the training part: a confirmed prediction, or the
+    class a reviewer corrected it to (a bare "not a match" in a single-label project says
+    what the item is not, which this engine cannot learn from, so it is left out)."""
+    from classifiers.models import Feedback
+
+    known = set(data.train_ids) | set(data.test_ids)
+    answers = {
+        f.document_id: f
+        for f in Feedback.objects.filter(project=project, withdrawn_at__isnull=True).select_related("project")
+    }
+    prefix = settings.STUDIO_MODEL_PREFIX_CHARS
+    rows = (
+        Document.objects.filter(project=project, id__in=list(answers), has_text=True)
+        .exclude(id__in=known)
+        .annotate(prefix=Substr("text", 1, prefix))
+        .order_by("id")
+        .values_list("id", "prefix")
+    )
+    for doc_id, text in rows:
+        names = [n for n in answers[doc_id].labels if n in active]
+        if project.kind == Project.Kind.SINGLE_LABEL:
+            if len(names) != 1:
+                continue
+            label: Any = names[0]
+        else:
+            label = names
+        data.train_ids.append(doc_id)
+        data.train_texts.append(text)
+        data.train_labels.append(label)
+        used.update(names)
 
 
 def problems(project: Project, data: TrainingData | None = None) -> list[str]:
@@ -201,7 +235,9 @@ class RunReporter:
         now = time.monotonic()
         if now - self.last_cancel_check >= 0.5:
             self.last_cancel_check = now
-            self.cancelled = TrainingRun.objects.filter(pk=self.run_id, cancel_requested=True).exists()
+            flag = TrainingRun.objects.filter(pk=self.run_id).values_list("cancel_requested", flat=True).first()
+            # A run whose row is gone (its project was deleted) stops as if cancelled.
+            self.cancelled = flag is None or flag
         return self.cancelled
 
 
@@ -299,6 +335,11 @@ def execute(run_id: int) -> None:
         enqueue("classifiers.tasks.analyse_model_version", version.pk, training=True)
         if project.kind == Project.Kind.TRAINABLE:
             enqueue("classifiers.tasks.score_test_items", version.pk)
+        # A retrain beside a published version is compared with it; it never replaces it.
+        from classifiers.retraining import request_comparison
+
+        with transaction.atomic():
+            request_comparison(version)
 
 
 def _fail(run: TrainingRun, message: str, tb: str) -> None:
@@ -436,7 +477,8 @@ def train_and_store(run: TrainingRun, project: Project, reporter: RunReporter) -
     _write_atomic(sidecar, json.dumps(fitted.snapshot).encode())
 
     with transaction.atomic():
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        if Project.objects.select_for_update().filter(pk=project.pk).first() is None:
+            raise ml.TrainingCancelled()  # deleted meanwhile; the task removes the files
         locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
         if ModelVersion.objects.filter(training_run=locked).exists() or not locked.is_active:
             return None  # another delivery got here first
@@ -457,6 +499,7 @@ def train_and_store(run: TrainingRun, project: Project, reporter: RunReporter) -
                 "split": fitted.snapshot["split"],
                 "train_count": fitted.train_size,
                 "test_count": fitted.test_size,
+                "feedback_count": len(fitted.snapshot.get("feedback_ids", [])),
                 "file": str(sidecar.relative_to(settings.MEDIA_ROOT)),
                 "file_sha256": hashlib.sha256(sidecar.read_bytes()).hexdigest(),
             },
@@ -583,7 +626,9 @@ def reap_stale_runs() -> int:
     count = 0
     for run_id in list(stale):
         with transaction.atomic():
-            run = TrainingRun.objects.select_for_update().get(pk=run_id)
+            run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
+            if run is None:
+                continue  # deleted with its project meanwhile
             if run.state != TrainingRun.State.RUNNING or run.heartbeat_at >= timezone.now() - STALE_AFTER:
                 continue
             if ModelVersion.objects.filter(training_run=run).exists():

@@ -122,6 +122,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Only a process_exception hook: a database that is away answers 503, not 500.
+    "studio.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,6 +198,15 @@ LOGIN_REDIRECT_URL = "project_list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env_int("STUDIO_SESSION_SECONDS", 8 * 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Failed sign-ins, counted in the default cache (a DatabaseCache: shared by every process)
+# over a sliding window: past the limit per username or per client address, the login form
+# answers 429 without checking the password. 0 turns that limit off.
+STUDIO_LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5, minimum=0)
+STUDIO_LOGIN_MAX_FAILURES_PER_IP = env_int("STUDIO_LOGIN_MAX_FAILURES_PER_IP", 20, minimum=0)
+STUDIO_LOGIN_WINDOW_SECONDS = env_int("STUDIO_LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Reverse proxies in front of Django that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Behind a proxy, set it, or every client shares the proxy's address for the per-IP limit.
+STUDIO_TRUSTED_PROXIES = env_int("STUDIO_TRUSTED_PROXIES", 0, minimum=0)
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
@@ -242,12 +253,24 @@ STUDIO_DATASETS_DIR = Path(env_str("STUDIO_DATASETS_DIR", str(BASE_DIR.parent / 
 # start it with `Q_CLUSTER_NAME=training manage.py qcluster`.
 Q_TIMEOUT = env_int("Q_TIMEOUT", 900, minimum=10)
 Q_TRAINING_TIMEOUT = env_int("Q_TRAINING_TIMEOUT", 3600, minimum=10)
+# How long a delivered task stays locked before the broker hands it out again (the
+# redelivery delay after a worker died). Lowered only by the fault tests, to stay quick.
+Q_RETRY = env_int("Q_RETRY", Q_TIMEOUT + 300, minimum=2)
+Q_TRAINING_RETRY = env_int("Q_TRAINING_RETRY", Q_TRAINING_TIMEOUT + 600, minimum=2)
+for _name, _retry, _timeout in (
+    ("Q_RETRY", Q_RETRY, Q_TIMEOUT),
+    ("Q_TRAINING_RETRY", Q_TRAINING_RETRY, Q_TRAINING_TIMEOUT),
+):
+    if _retry <= _timeout:
+        raise ImproperlyConfigured(
+            f"{_name}={_retry} must exceed the timeout ({_timeout} s), or one task runs twice at once."
+        )
 Q_CLUSTER = {
     "name": "studio",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": Q_TIMEOUT,
-    "retry": Q_TIMEOUT + 300,
+    "retry": Q_RETRY,
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3, minimum=1),
     "ack_failures": True,
     "catch_up": False,
@@ -259,7 +282,7 @@ Q_CLUSTER = {
         "training": {
             "workers": env_int("Q_TRAINING_WORKERS", 1, minimum=1),
             "timeout": Q_TRAINING_TIMEOUT,
-            "retry": Q_TRAINING_TIMEOUT + 600,
+            "retry": Q_TRAINING_RETRY,
             "max_attempts": 2,
         },
     },

@@ -6,6 +6,7 @@ from classifiers.actions.projects import (
     do_add_member,
     do_change_role,
     do_create_project,
+    do_delete_project,
     do_remove_member,
     do_update_project,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "do_add_member",
     "do_change_role",
     "do_create_project",
+    "do_delete_project",
     "do_remove_member",
     "do_update_project",
 ]

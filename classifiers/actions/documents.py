@@ -26,6 +26,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from classifiers.actions.base import ActionError
 from classifiers.models import Document, DocumentSet, Membership, Project, Role
+from classifiers.production import forget_items, request_classification
 from studio.audit import log_action
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ def do_assign_set(actor: AbstractBaseUser, project: Project, document_ids: Itera
         moved = 0
         for chunk in chunked(ids):
             moved += Document.objects.filter(project=project, id__in=chunk).exclude(set=set).update(set=set)
+            if set != DocumentSet.PRODUCTION:
+                forget_items(chunk)  # items that left production lose their classification
+        if set == DocumentSet.PRODUCTION and moved:
+            request_classification(project, "new_items")
         log_action(
             actor,
             "document.assign_set",

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+from functools import partial
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from classifiers.actions.base import ActionError
-from classifiers.models import Class, Membership, Project, Role, SchemaVersion
+from classifiers.models import (
+    ApiToken,
+    Class,
+    ClassifyJob,
+    Deployment,
+    Document,
+    ExportJob,
+    Membership,
+    ModelVersion,
+    Project,
+    Role,
+    SchemaVersion,
+    Tag,
+    TrainingRun,
+    UploadBatch,
+)
 from studio.audit import log_action
+
+logger = logging.getLogger(__name__)
 
 
 def _unique_slug(name: str) -> str:
@@ -132,3 +154,111 @@ def do_remove_member(actor: AbstractBaseUser, membership: Membership) -> None:
         username = membership.user.get_username()
         log_action(actor, "member.remove", membership, payload={"user": username, "role": membership.role})
         membership.delete()
+
+
+# --- Deleting a project ---------------------------------------------------------------------
+DELETE_CHUNK = 2000
+
+
+def deletion_counts(project: Project) -> dict[str, int]:
+    """What deleting the project takes with it (shown before, and kept in the audit entry)."""
+    return {
+        "documents": Document.objects.filter(project=project).count(),
+        "tags": Tag.objects.filter(project=project).count(),
+        "classes": Class.objects.filter(project=project).count(),
+        "model_versions": ModelVersion.objects.filter(project=project).count(),
+        "deployments": Deployment.objects.filter(project=project).count(),
+        "api_tokens": ApiToken.objects.filter(project=project, revoked_at__isnull=True).count(),
+        "members": Membership.objects.filter(project=project).count(),
+        "upload_batches": UploadBatch.objects.filter(project=project).count(),
+        "exports": ExportJob.objects.filter(project=project).count(),
+        "active_training_runs": TrainingRun.objects.filter(
+            project=project, state__in=TrainingRun.ACTIVE
+        ).count(),
+        "active_classify_jobs": ClassifyJob.objects.filter(
+            project=project, status__in=[ClassifyJob.Status.NOT_STARTED, ClassifyJob.Status.RUNNING]
+        ).count(),
+    }
+
+
+def project_media_prefix(project_id: int) -> str:
+    # Every file of a project lives under this folder: originals, thumbnails, received
+    # uploads, model artifacts and their snapshots, exports (see the upload_to functions).
+    return f"projects/{int(project_id)}"
+
+
+def remove_project_files(project_id: int) -> None:
+    """Delete the project's folder in media storage. Called after the deletion commits (a
+    rolled-back deletion keeps its files), and by background tasks that wrote files for a
+    project deleted while they ran. Never raises: a leftover file is logged, not a crash."""
+    prefix = project_media_prefix(project_id)
+    try:
+        root = default_storage.path(prefix)
+    except NotImplementedError:  # a storage without local paths: walk it
+        _remove_tree(prefix)
+        return
+    try:
+        shutil.rmtree(root)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        logger.exception("Could not remove the files of deleted project %s in %s", project_id, root)
+
+
+def _remove_tree(prefix: str) -> None:
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, OSError):
+        return
+    for name in files:
+        try:
+            default_storage.delete(f"{prefix}/{name}")
+        except OSError:
+            logger.exception("Could not delete %s/%s", prefix, name)
+    for folder in folders:
+        _remove_tree(f"{prefix}/{folder}")
+
+
+def do_delete_project(actor: AbstractBaseUser, project: Project, typed_name: str) -> dict[str, int]:
+    """Delete the project with everything in it, once its Admin typed its exact name.
+
+    Not refused while a training run or a job is active: their rows go with the project,
+    and the background tasks that later find their row gone end quietly (a running training
+    run sees it at its next cancel check; see classifiers.tasks). The audit entry is written
+    before the delete, pointing at the project; the delete sets its project to NULL
+    (AuditEntry.project is SET_NULL) and the entry keeps the name, slug and counts.
+    Files go after the commit. Returns the counts of what was deleted."""
+    membership = Membership.objects.filter(project=project, user=actor).first()
+    if membership is None or membership.role != Role.ADMIN:
+        raise ActionError("Deleting a project needs the Admin role.")
+    if (typed_name or "").strip() != project.name:
+        raise ActionError(
+            f"Type the project's name “{project.name}” exactly to delete it; nothing was deleted."
+        )
+    project_id, name, slug = project.pk, project.name, project.slug
+    with transaction.atomic():
+        # Lock the row: a concurrent rename or second deletion waits for this one.
+        locked = Project.objects.select_for_update().filter(pk=project_id).first()
+        if locked is None:
+            raise ActionError("This project was already deleted.")
+        if locked.name != name:
+            raise ActionError("The project was renamed meanwhile; nothing was deleted. Confirm again.")
+        counts = deletion_counts(locked)
+        log_action(
+            actor,
+            "project.delete",
+            locked,
+            payload={"name": name, "slug": slug, "id": project_id, "kind": locked.kind, **counts},
+        )
+        # Deployments PROTECT their model version: they go first. Documents go in chunks,
+        # loading only their ids (the collector would otherwise load every text).
+        Deployment.objects.filter(project=locked).delete()
+        ids = list(Document.objects.filter(project=locked).order_by("id").values_list("id", flat=True))
+        for start in range(0, len(ids), DELETE_CHUNK):
+            Document.objects.filter(project=locked, id__in=ids[start : start + DELETE_CHUNK]).only(
+                "id"
+            ).delete()
+        locked.delete()
+        transaction.on_commit(partial(remove_project_files, project_id))
+    logger.info("project %s (%s) deleted by %s", project_id, slug, actor.get_username())
+    return counts

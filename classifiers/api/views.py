@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -30,6 +31,9 @@ from classifiers.api.errors import ApiError, error_response, not_found
 from classifiers.api.ratelimit import check_rate
 from classifiers.models import DEPLOYMENT_NAME_RE, ApiCall, ApiToken, ClassifyJob, Deployment, Project
 from classifiers.serving import DocumentIn
+
+# The database is away for a moment: answered 503 by studio.middleware, not 500 here.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 logger = logging.getLogger("classifiers.api")
 
@@ -116,6 +120,8 @@ def api_view(endpoint: str, methods: tuple[str, ...], *, public: bool = False) -
                 response = view(request, call, **kwargs)
             except ApiError as exc:
                 response = exc.response()
+            except DATABASE_UNAVAILABLE:
+                raise  # studio.middleware answers 503 with Retry-After and drops the connection
             except Exception:
                 logger.exception("API %s failed (%s %s)", endpoint, request.method, request.path)
                 response = error_response(

@@ -39,6 +39,7 @@ from classifiers.search import (
     neighbours,
     parse_query,
 )
+from classifiers.views.production import classification_context
 from studio.models import AuditEntry
 
 # The page shows this much text; the rest is in the original file (a 5 MB text would
@@ -48,6 +49,8 @@ SNIPPET_CHARS = 240
 HISTORY_LIMIT = 50
 MAX_SELECTED = 5_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# The image types classifiers.ingest writes thumbnails in, by their file signature.
+THUMBNAIL_TYPES = ((PNG_MAGIC, "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
 def _classes(project: Project) -> list[Class]:
@@ -300,6 +303,7 @@ def _detail_context(request: HttpRequest, project: Project, document: Document) 
         "is_admin": membership.is_admin,
         "is_trainable": project.is_trainable,
         "has_thumbnail": bool(document.thumbnail),
+        **classification_context(request, project, document),
     }
 
 
@@ -403,21 +407,29 @@ def document_original(request: HttpRequest, slug: str, document_id: int) -> File
 
 @login_required
 def document_thumbnail(request: HttpRequest, slug: str, document_id: int) -> FileResponse:
-    """Our generated PNG thumbnail of an image document (nothing else is served here)."""
+    """Our generated thumbnail of an image document (nothing else is served here).
+
+    Shown inline (an <img> on the document page), so only what the upload pipeline wrote
+    goes out: a file in the project's thumbnails folder (only we write there; Pillow
+    re-encoded it), whose signature is PNG or JPEG (ingest makes JPEG, PNG with alpha),
+    served as that image type with nosniff, so no browser reads it as a page. The
+    pipeline stores thumbnails content-addressed, without a suffix."""
     project = get_project_for_user(request, slug)
     document = _get_document(project, document_id)
     name = document.thumbnail.name if document.thumbnail else ""
-    if not name or not name.startswith(f"projects/{project.pk}/thumbnails/") or not name.endswith(".png"):
+    if not name or not name.startswith(f"projects/{project.pk}/thumbnails/") or ".." in name:
         raise Http404("No thumbnail.")
     try:
         handle = document.thumbnail.open("rb")
     except OSError:
         raise Http404("No thumbnail.") from None
-    if handle.read(len(PNG_MAGIC)) != PNG_MAGIC:
+    head = handle.read(len(PNG_MAGIC))
+    content_type = next((kind for magic, kind in THUMBNAIL_TYPES if head.startswith(magic)), None)
+    if content_type is None:
         handle.close()
         raise Http404("No thumbnail.")
     handle.seek(0)
-    response = FileResponse(handle, content_type="image/png")
+    response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=3600"

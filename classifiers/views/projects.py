@@ -16,9 +16,11 @@ from classifiers.actions import (
     do_add_member,
     do_change_role,
     do_create_project,
+    do_delete_project,
     do_remove_member,
     do_update_project,
 )
+from classifiers.actions.projects import deletion_counts
 from classifiers.forms import AddMemberForm, ProjectCreateForm, ProjectEditForm, RoleForm
 from classifiers.models import Membership, Project, Role
 
@@ -95,6 +97,31 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "projects/settings.html", _settings_context(project, form=form, member_form=member_form)
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what will be deleted, and a field for the project's name. POST: delete."""
+    project = get_project_for_user(request, slug, Role.ADMIN)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            do_delete_project(request.user, project, request.POST.get("name", ""))
+        except ActionError as exc:
+            error, status = str(exc), 422
+        else:
+            messages.success(request, f"Project “{project.name}” and everything in it were deleted.")
+            return _client_redirect(request, "/projects/")
+    context = {
+        "project": project,
+        "section": "settings",
+        "counts": deletion_counts(project),
+        "error": error,
+        "typed": request.POST.get("name", "") if request.method == "POST" else "",
+    }
+    return render(request, "projects/delete.html", context, status=status)
 
 
 def _members_response(request: HttpRequest, project: Project, member_form: AddMemberForm, status: int = 200):

@@ -309,4 +309,6 @@ def export_download(request: HttpRequest, slug: str, export_id: int) -> FileResp
         handle, as_attachment=True, filename=name, content_type="application/octet-stream"
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # The whole project's data: never kept by a shared cache or the browser's cache.
+    response["Cache-Control"] = "private, no-store"
     return response

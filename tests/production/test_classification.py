@@ -45,14 +45,20 @@ def test_publish_classifies_production_items(admin_user, django_capture_on_commi
     assert run.state == "done" and run.processed == 40 and run.total == 40
 
 
-def test_a_publish_reclassifies_everything_and_a_run_is_idempotent(admin_user, django_capture_on_commit_callbacks):
+def test_a_publish_reclassifies_everything_and_a_run_is_idempotent(
+    admin_user, django_capture_on_commit_callbacks
+):
     project, first = published_sport_classifier(admin_user, django_capture_on_commit_callbacks)
     second = train(project, admin_user, django_capture_on_commit_callbacks)
     # Training alone never changes what is published or what classified the items.
-    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {first.pk}
+    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {
+        first.pk
+    }
     with django_capture_on_commit_callbacks(execute=True):
         do_deploy(admin_user, project, PRODUCTION_SLOT, second)
-    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {second.pk}
+    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {
+        second.pk
+    }
     run = ClassificationRun.objects.filter(project=project, model_version=second).get()
     assert run.state == "done"
     # A second delivery of the same task does nothing and duplicates nothing.
@@ -64,7 +70,9 @@ def test_a_publish_reclassifies_everything_and_a_run_is_idempotent(admin_user, d
         do_delete_model_version(admin_user, second)
 
 
-def test_an_interrupted_run_resumes_from_its_cursor(admin_user, django_capture_on_commit_callbacks, monkeypatch):
+def test_an_interrupted_run_resumes_from_its_cursor(
+    admin_user, django_capture_on_commit_callbacks, monkeypatch
+):
     import classifiers.production as production
 
     project, _first = published_sport_classifier(admin_user, django_capture_on_commit_callbacks)
@@ -124,7 +132,9 @@ def test_label_policies_apply_and_follow_reclassification(admin_user, django_cap
         policy = do_create_policy(admin_user, project, label)
     matches = Classification.objects.filter(project=project, outcome="match")
     applied = AppliedLabel.objects.filter(policy=policy)
-    assert set(applied.values_list("document_id", flat=True)) == set(matches.values_list("document_id", flat=True))
+    assert set(applied.values_list("document_id", flat=True)) == set(
+        matches.values_list("document_id", flat=True)
+    )
     assert set(applied.values_list("model_version", flat=True)) == {first.pk}
     # A minimum score keeps the label to the surer matches.
     label2 = do_create_label(admin_user, "Sure sport")
@@ -138,7 +148,9 @@ def test_label_policies_apply_and_follow_reclassification(admin_user, django_cap
     second = train(project, admin_user, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         do_deploy(admin_user, project, PRODUCTION_SLOT, second)
-    assert set(AppliedLabel.objects.filter(policy=policy).values_list("model_version", flat=True)) == {second.pk}
+    assert set(AppliedLabel.objects.filter(policy=policy).values_list("model_version", flat=True)) == {
+        second.pk
+    }
     # Removing the policy removes what it applied.
     do_delete_policy(admin_user, policy)
     assert not AppliedLabel.objects.filter(label=label).exists()

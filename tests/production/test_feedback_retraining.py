@@ -49,7 +49,9 @@ def items(project):
     return list(Document.objects.filter(project=project, set="production").order_by("id"))
 
 
-def test_feedback_replace_and_withdraw(published, tagger_user, admin_user, django_capture_on_commit_callbacks):
+def test_feedback_replace_and_withdraw(
+    published, tagger_user, admin_user, django_capture_on_commit_callbacks
+):
     project, version = published
     doc = items(project)[0]
     first, run = do_give_feedback(tagger_user, project, doc, "match")
@@ -148,7 +150,9 @@ def test_automatic_retrain_daily_cap_and_no_self_publishing(
     assert set(gather_seed(project).feedback_ids) == {d.pk for d in docs[:5]}
     # ...and changed nothing that is published: it is compared instead.
     assert published_version(project) == version
-    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {version.pk}
+    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {
+        version.pk
+    }
     comparison = latest_comparison(project)
     assert comparison.retrained == retrained and comparison.state == "ready"
     assert state(project).code == "retrained"
@@ -168,7 +172,9 @@ def test_automatic_retrain_daily_cap_and_no_self_publishing(
     assert TrainingRun.objects.filter(project=project, reason="feedback").count() == 1
 
 
-def test_comparison_republish_and_rollback(published, tagger_user, admin_user, django_capture_on_commit_callbacks):
+def test_comparison_republish_and_rollback(
+    published, tagger_user, admin_user, django_capture_on_commit_callbacks
+):
     project, version = published
     docs = items(project)
     with django_capture_on_commit_callbacks(execute=True):
@@ -188,7 +194,9 @@ def test_comparison_republish_and_rollback(published, tagger_user, admin_user, d
     with django_capture_on_commit_callbacks(execute=True):
         new = do_republish(admin_user, comparison)
     assert published_version(project) == new
-    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {new.pk}
+    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {
+        new.pk
+    }
     comparison.refresh_from_db()
     assert comparison.decision == "republish"
     with pytest.raises(ActionError):
@@ -203,7 +211,9 @@ def test_comparison_republish_and_rollback(published, tagger_user, admin_user, d
     with django_capture_on_commit_callbacks(execute=True):
         do_rollback_published(admin_user, project, version, confirmed=True)
     assert published_version(project) == version
-    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {version.pk}
+    assert set(Classification.objects.filter(project=project).values_list("model_version", flat=True)) == {
+        version.pk
+    }
     # The old comparison no longer applies to what is published.
     with pytest.raises(ActionError):
         do_republish(admin_user, comparison)
@@ -222,7 +232,9 @@ def test_keep_the_published_version(published, tagger_user, admin_user, django_c
     assert VersionComparison.objects.get(pk=comparison.pk).decided_by == admin_user
 
 
-def test_single_label_feedback_confirm_and_correct(admin_user, tagger_user, django_capture_on_commit_callbacks):
+def test_single_label_feedback_confirm_and_correct(
+    admin_user, tagger_user, django_capture_on_commit_callbacks
+):
     import random
 
     from classifiers.actions.deployments import do_deploy
