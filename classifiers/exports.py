@@ -28,6 +28,12 @@ CHUNK = 2000
 
 def export_documents(job: ExportJob) -> QuerySet[Document]:
     project = job.project
+    if job.format == ExportJob.Format.PRODUCTION:
+        from classifiers import explorer
+
+        query, _ = explorer.parse(job.filters)
+        items = explorer.items(project, query).order_by().values("document_id")
+        return Document.objects.filter(project=project, id__in=items).order_by("id")
     if job.filters:
         from classifiers.search import documents_for_query
 
@@ -95,6 +101,43 @@ def write_csv(job: ExportJob, out: io.TextIOBase, progress) -> int:
     return n
 
 
+def write_production(job: ExportJob, out: io.TextIOBase, progress) -> int:
+    """Production items with the published version's answer and the labels applied to them
+    (each with its policy and the version that matched it)."""
+    from classifiers.models import AppliedLabel, Classification
+
+    writer = csv.writer(out)
+    writer.writerow(["id", "filename", "external_id", "received_at", "outcome", "classes", "score",
+                     "model_version", "labels", "label_details"])  # fmt: skip
+    n = 0
+    for chunk in _chunks(export_documents(job)):
+        ids = [d.id for d in chunk]
+        answers = {
+            c.document_id: c
+            for c in Classification.objects.filter(document_id__in=ids).select_related("model_version")
+        }
+        applied: dict[int, list[AppliedLabel]] = {}
+        for a in AppliedLabel.objects.filter(document_id__in=ids).select_related("label", "model_version"):
+            applied.setdefault(a.document_id, []).append(a)
+        for doc in chunk:
+            c = answers.get(doc.id)
+            if c is None:
+                continue
+            labels = applied.get(doc.id, [])
+            writer.writerow(
+                [
+                    doc.id, doc.filename, doc.external_id, doc.created_at.isoformat(), c.outcome,
+                    ";".join(c.labels), f"{c.score:.4f}", c.model_version.number,
+                    ";".join(a.label.name for a in labels),
+                    ";".join(f"{a.label.name} (policy {a.policy_id}, v{a.model_version.number}, "
+                             f"score {a.score:.4f})" for a in labels),
+                ]
+            )  # fmt: skip
+        n += len(chunk)
+        progress(n)
+    return n
+
+
 AZURE_DATASET = {DocumentSet.TRAINING: "Train", DocumentSet.TEST: "Test"}
 
 
@@ -131,7 +174,12 @@ def write_azure(job: ExportJob, out: zipfile.ZipFile, progress) -> int:
     return n
 
 
-EXTENSIONS = {ExportJob.Format.JSONL: "jsonl", ExportJob.Format.CSV: "csv", ExportJob.Format.AZURE: "zip"}
+EXTENSIONS = {
+    ExportJob.Format.JSONL: "jsonl",
+    ExportJob.Format.CSV: "csv",
+    ExportJob.Format.AZURE: "zip",
+    ExportJob.Format.PRODUCTION: "csv",
+}
 
 
 def write_export(job: ExportJob, path: str, progress=lambda n: None) -> int:
@@ -139,7 +187,8 @@ def write_export(job: ExportJob, path: str, progress=lambda n: None) -> int:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             return write_azure(job, zf, progress)
     with open(path, "w", encoding="utf-8", newline="") as f:
-        return (write_jsonl if job.format == ExportJob.Format.JSONL else write_csv)(job, f, progress)
+        writer = {ExportJob.Format.JSONL: write_jsonl, ExportJob.Format.PRODUCTION: write_production}
+        return writer.get(job.format, write_csv)(job, f, progress)
 
 
 def run_export_job(export_id: int) -> None:

@@ -390,6 +390,7 @@ class ExportJob(models.Model):
         JSONL = "jsonl", "JSON lines"
         CSV = "csv", "CSV"
         AZURE = "azure", "Azure labels JSON (zip with the texts)"
+        PRODUCTION = "labels", "Production items: classification and applied labels (CSV)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

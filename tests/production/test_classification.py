@@ -163,3 +163,27 @@ def test_labels_need_an_admin_somewhere(tagger_user, admin_user, django_capture_
         do_create_label(tagger_user, "Mine")
     with pytest.raises(ActionError):
         do_create_label(admin_user, "bad\x00name")
+
+
+def test_export_of_classifications_and_labels(admin_user, django_capture_on_commit_callbacks):
+    import csv
+    import io
+
+    from django.core.files.storage import default_storage
+
+    from classifiers.actions.uploads import do_create_export
+
+    project, version = published_sport_classifier(admin_user, django_capture_on_commit_callbacks)
+    label = do_create_label(admin_user, "Sport retention")
+    with django_capture_on_commit_callbacks(execute=True):
+        do_create_policy(admin_user, project, label)
+        job = do_create_export(admin_user, project, "labels", {"outcome": "match", "classifier": project.slug})
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    with default_storage.open(job.file.name) as f:
+        rows = list(csv.DictReader(io.StringIO(f.read().decode())))
+    matches = Classification.objects.filter(project=project, outcome="match")
+    assert len(rows) == matches.count() > 0
+    for row in rows:
+        assert row["outcome"] == "match" and row["labels"] == "Sport retention"
+        assert row["model_version"] == str(version.number) and "policy" in row["label_details"]
