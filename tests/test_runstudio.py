@@ -28,13 +28,22 @@ def test_admin_from_env(db, settings, tmp_path, monkeypatch):
     assert get_user_model().objects.get(username="boss").check_password("a long enough password 1")
 
 
-def test_demo_loads_once(admin_user, capsys):
+def test_demo_loads_once(admin_user, capsys, django_capture_on_commit_callbacks):
     from classifiers.models import Project
     from tests.corpora import corpus_path
 
     corpus_path("bbc")  # skip (or fail under CI) without the shared datasets
-    call_command("load_demo", user="alice")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", user="alice")
     project = Project.objects.get(name="BBC news demo")
     assert project.documents.count() > 2000 and project.classes.count() == 5
+    # The trainable demo is published, and its production items were queued for the worker
+    # (tests run the queued jobs synchronously, so they are classified already).
+    from classifiers.models import Classification
+    from classifiers.production import published_version
+
+    sport = Project.objects.get(name="Sport finder demo")
+    assert published_version(sport) is not None
+    assert Classification.objects.filter(project=sport).count() == 500
     call_command("load_demo", user="alice")
     assert "exists" in capsys.readouterr().out
