@@ -7,8 +7,12 @@ arrive a little later. Idempotent: one VersionAnalysis per version, predictions 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import os
+import threading
 import time
 
 from django.conf import settings
@@ -46,6 +50,41 @@ def load_version_model(version: ModelVersion) -> ml.TrainedModel:
         model.threshold = version.threshold
         model.close_match_lower = version.close_match_lower
     return model
+
+
+# (path, size, mtime, ctime) -> SHA-256 of the file's bytes: a page can ask whether a
+# version's artifact is intact without hashing it again until the file changes.
+_digests: dict[tuple, str] = {}
+_digests_lock = threading.Lock()
+
+
+def artifact_problem(version: ModelVersion) -> str:
+    """"" when the artifact is present and matches its recorded SHA-256; otherwise what is
+    wrong (for the log). Hashes each file once per state and process: cheap for every view."""
+    try:
+        path = default_storage.path(version.artifact)
+        st = os.stat(path)
+    except (OSError, ValueError, NotImplementedError) as exc:
+        return f"model artifact is missing or unreadable: {exc}"
+    key = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    with _digests_lock:
+        digest = _digests.get(key)
+    if digest is None:
+        try:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            digest = h.hexdigest()
+        except OSError as exc:
+            return f"model artifact is unreadable: {exc}"
+        with _digests_lock:
+            _digests[key] = digest
+            while len(_digests) > 256:
+                _digests.pop(next(iter(_digests)))
+    if not hmac.compare_digest(digest, str(version.artifact_sha256 or "").lower()):
+        return f"model artifact {path} does not match its recorded sha256"
+    return ""
 
 
 def snapshot_ids(version: ModelVersion) -> dict:

@@ -38,8 +38,9 @@ from classifiers.models import (
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
-# A running run whose heartbeat is older than this was abandoned by a dead worker.
-STALE_AFTER = timedelta(seconds=90)
+# A running run whose heartbeat (written after every chunk, about a second) is older than
+# this was abandoned by a dead worker: a redelivered task takes it over.
+STALE_AFTER = timedelta(seconds=30)
 
 
 def published_version(project: Project | int) -> ModelVersion | None:

@@ -7,13 +7,16 @@ document it made are written in the same transaction, so a re-run skips what is 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
+import os
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -377,13 +380,10 @@ class BatchProcessor:
 
     def store(self, row: dict) -> str:
         name = f"projects/{self.project.pk}/originals/{row['sha256'][:2]}/{row['sha256']}"
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(row["original_bytes"]))
+        name = _store_once(name, row["original_bytes"])
         if row.get("thumbnail"):
             thumb = f"projects/{self.project.pk}/thumbnails/{row['sha256'][:2]}/{row['sha256']}"
-            if not default_storage.exists(thumb):
-                thumb = default_storage.save(thumb, ContentFile(row["thumbnail"]))
-            row["thumbnail_name"] = thumb
+            row["thumbnail_name"] = _store_once(thumb, row["thumbnail"])
         return name
 
     def write(self, rows: list[dict]) -> None:
@@ -533,6 +533,30 @@ class BatchProcessor:
         return cls
 
 
+def _store_once(name: str, data: bytes) -> str:
+    """Write a content-addressed file unless it is already there, whole.
+
+    Written under a temporary name, then renamed into place: a write cut short (disk full,
+    read-only media, worker killed) never leaves a truncated file under the final name, where
+    a later delivery would take it for the original (Django's storage leaves partial files).
+    Two workers storing the same file at once both rename whole copies."""
+    final = Path(default_storage.path(name))
+    try:
+        if final.stat().st_size == len(data):
+            return name
+    except FileNotFoundError:
+        pass
+    tmp = f"{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        tmp = default_storage.save(tmp, ContentFile(data))
+        os.replace(default_storage.path(tmp), final)
+    except OSError:
+        with contextlib.suppress(OSError):
+            default_storage.delete(tmp)
+        raise
+    return name
+
+
 def _duplicate_message(row: dict, existing: dict) -> str:
     if row["sha256"] and row["sha256"] in existing:
         return "The same file is already in this project."
@@ -565,8 +589,13 @@ def process_batch(batch_id: int) -> UploadBatch | None:
         BatchProcessor(batch).run()
     except Exception as exc:
         logger.exception("upload batch %s failed", batch_id)
+        # Said without server paths (an OSError's text names the file): full disk, read-only
+        # media folder. What was stored is kept; a retry continues after it.
         message = (
-            f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else "An unexpected error stopped it."
+            f"the server's file storage failed ({exc.strerror or type(exc).__name__}). What was "
+            "imported so far is kept; retry once the storage is fixed."
+            if isinstance(exc, OSError)
+            else "An unexpected error stopped it."
         )
         with transaction.atomic():
             UploadBatch.objects.filter(pk=batch_id).update(
@@ -595,6 +624,10 @@ def process_batch(batch_id: int) -> UploadBatch | None:
                 "tags": batch.tags_created,
             },
         )
+        if batch.target_set == DocumentSet.PRODUCTION and batch.imported:
+            from classifiers.production import request_classification
+
+            request_classification(batch.project, "new_items")
     discard_received(batch)
     if batch.project.is_trainable and batch.target_set == DocumentSet.TEST and batch.imported:
         # New test items of a trainable classifier are scored by its latest version for review.

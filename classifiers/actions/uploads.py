@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import PurePosixPath
 
@@ -66,15 +67,17 @@ def do_create_upload_batch(
         else UploadBatch.Status.QUEUED,
     )
     stored = []
+    path = ""
     try:
         for i, f in enumerate(files):
-            path = default_storage.save(
-                f"projects/{project.pk}/uploads/{batch.pk}/{i:05d}-{safe_name(f.name or 'file')}", f
-            )
+            path = f"projects/{project.pk}/uploads/{batch.pk}/{i:05d}-{safe_name(f.name or 'file')}"
+            path = default_storage.save(path, f)
             stored.append({"name": (f.name or "file")[:255], "path": path, "size": f.size or 0})
     except OSError as exc:
-        for entry in stored:
-            default_storage.delete(entry["path"])
+        # The file being written when the disk filled up is left half-written by the storage.
+        for name in [entry["path"] for entry in stored] + [path]:
+            with contextlib.suppress(OSError):
+                default_storage.delete(name)
         batch.delete()
         raise ActionError(
             f"The files could not be stored ({exc.strerror or exc}). Nothing was imported."

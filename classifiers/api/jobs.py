@@ -144,7 +144,13 @@ def run_classify_job(job_pk: int) -> None:
                 locked.status = Status.RUNNING
                 locked.save(update_fields=["results", "processed", "status", "updated_at"])
     except serving.ModelUnavailable as exc:
-        _finish(job.pk, Status.FAILED, {"code": "ModelUnavailable", "message": str(exc)})
+        # The exception names the artifact's server path: it goes to the log, not the client.
+        logger.error("classify job %s: %s", job.job_id, exc)
+        message = (
+            f"Model version {version.number} cannot be loaded: its model file is missing or failed "
+            "its integrity check."
+        )
+        _finish(job.pk, Status.FAILED, {"code": "ModelUnavailable", "message": message})
         return
     except Exception as exc:
         logger.exception("classify job %s failed", job.job_id)

@@ -32,7 +32,7 @@ from classifiers.access import get_project_for_user
 from classifiers.actions.base import ActionError
 from classifiers.actions.mistakes import do_confirm_tags, do_retag_mistake
 from classifiers.actions.training import do_delete_model_version, version_in_use
-from classifiers.analysis import ModelUnavailable
+from classifiers.analysis import ModelUnavailable, artifact_problem
 from classifiers.charts import Line, Marker, line_chart
 from classifiers.models import (
     Document,
@@ -162,7 +162,14 @@ def _base_context(request: HttpRequest, project: Project, version: ModelVersion,
         "max_text_chars": settings.STUDIO_MAX_TEXT_CHARS,
         "max_file_mb": settings.STUDIO_MAX_FILE_BYTES / 1048576,
         "prefix_chars": settings.STUDIO_MODEL_PREFIX_CHARS,
+        "artifact_error": _artifact_error(version),
     }
+
+
+def _artifact_error(version: ModelVersion) -> str:
+    """Said on every tab: a damaged or missing model file (the stored figures still stand)."""
+    problem = artifact_problem(version)
+    return _unavailable(version, Exception(problem)) if problem else ""
 
 
 # --- Tabs -----------------------------------------------------------------------------------
