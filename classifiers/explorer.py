@@ -14,13 +14,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from classifiers.models import AppliedLabel, Classification, Document, DocumentSet, Label, Project
-from classifiers.search import MAX_QUERY_CHARS, apply_search
+from classifiers.search import COUNT_CAP, MAX_QUERY_CHARS, apply_search, search_subquery
 
 PAGE_SIZE = 50
+COUNTS_SECONDS = 300  # the per-classifier counts' cache (cleared by every write anyway)
+# ModelVersion's big JSON columns, never shown in the explorer's rows.
+VERSION_BULK = ("model_version__snapshot", "model_version__metrics", "model_version__params")
 OUTCOMES = [
     ("", "Any outcome"),
     ("match", "Match"),
@@ -115,7 +120,9 @@ def items(project: Project, query: ExplorerQuery) -> QuerySet[Classification]:
     if query.cls:
         qs = qs.filter(classes_key__contains=f"|{query.cls}|")
     if query.label:
-        qs = qs.filter(Exists(AppliedLabel.objects.filter(document=OuterRef("document_id"), label_id=query.label)))
+        qs = qs.filter(
+            Exists(AppliedLabel.objects.filter(document=OuterRef("document_id"), label_id=query.label))
+        )
     if query.date_from:
         qs = qs.filter(received_at__gte=_day_start(query.date_from))
     if query.date_to:
@@ -125,8 +132,14 @@ def items(project: Project, query: ExplorerQuery) -> QuerySet[Classification]:
     if query.score_max is not None:
         qs = qs.filter(score__lte=query.score_max)
     if query.q:
-        found = apply_search(Document.objects.filter(project=project, set=DocumentSet.PRODUCTION), project, query.q)
-        qs = qs.filter(document_id__in=found.values("id"))
+        # Only production items have a classification: the full-text ids filter directly.
+        subquery = search_subquery(project, query.q)
+        if subquery is None:
+            found = apply_search(
+                Document.objects.filter(project=project, set=DocumentSet.PRODUCTION), project, query.q
+            )
+            subquery = found.values("id")
+        qs = qs.filter(document_id__in=subquery)
     return qs.order_by("-document_id")
 
 
@@ -135,7 +148,13 @@ def page(project: Project, query: ExplorerQuery) -> tuple[list[Classification], 
     qs = items(project, query)
     if query.after:
         qs = qs.filter(document_id__lt=query.after)
-    rows = list(qs.select_related("document", "model_version")[: PAGE_SIZE + 1])
+    # The documents come in a second query (by id): joined into this one, PostgreSQL merges
+    # with the document primary key from the newest id down, reading every newer document
+    # before a deep keyset page (bench/bench_explorer.py: 550 ms at 1,000,000 items).
+    # A version's snapshot holds every training id: not decoded once per row.
+    rows = list(
+        qs.select_related("model_version").defer(*VERSION_BULK).prefetch_related("document")[: PAGE_SIZE + 1]
+    )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     attach(rows)
@@ -148,7 +167,10 @@ def attach(rows: list[Classification]) -> None:
 
     ids = [r.document_id for r in rows]
     applied: dict[int, list[AppliedLabel]] = {}
-    for a in AppliedLabel.objects.filter(document_id__in=ids).select_related("label", "policy", "model_version"):
+    found = AppliedLabel.objects.filter(document_id__in=ids).select_related(
+        "label", "policy", "model_version"
+    )
+    for a in found.defer(*VERSION_BULK):
         applied.setdefault(a.document_id, []).append(a)
     feedback = {
         f.document_id: f for f in Feedback.objects.filter(document_id__in=ids, withdrawn_at__isnull=True)
@@ -158,22 +180,53 @@ def attach(rows: list[Classification]) -> None:
         r.feedback = feedback.get(r.document_id)
 
 
-def count(project: Project, query: ExplorerQuery) -> int:
-    return items(project, query).order_by().count()
+def count(project: Project, query: ExplorerQuery, counts: dict[str, int] | None = None) -> tuple[int, bool]:
+    """(items, capped). Unfiltered or by outcome: the per-classifier counts. Otherwise at most
+    COUNT_CAP + 1 rows are counted ("more than 10,000"): a common word or a label on most
+    items would cost a full count of a million rows."""
+    only_outcome = not (query.cls or query.label or query.date_from or query.date_to or query.q
+                        or query.score_min is not None or query.score_max is not None)  # fmt: skip
+    if only_outcome:
+        counts = counts if counts is not None else counts_per_classifier([project])[project.pk]
+        return counts.get(query.outcome or "total", 0), False
+    n = items(project, query).order_by().values("document_id")[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _counts_key(project_id: int) -> str:
+    return f"explorer-counts:{project_id}"
+
+
+def forget_counts(project_id: int) -> None:
+    """After a change to a project's classifications commits, its counts are recomputed."""
+    transaction.on_commit(lambda: cache.delete(_counts_key(project_id)))
 
 
 def counts_per_classifier(projects: list[Project]) -> dict[int, dict[str, int]]:
-    """project id -> {outcome: items, "total": items} (an index-only group-by)."""
-    out: dict[int, dict[str, int]] = {p.pk: {"total": 0} for p in projects}
-    rows = (
-        Classification.objects.filter(project__in=projects)
-        .values_list("project_id", "outcome")
-        .annotate(n=Count("document_id"))
-        .order_by()
-    )
-    for project_id, outcome, n in rows:
-        out[project_id][outcome] = n
-        out[project_id]["total"] += n
+    """project id -> {outcome: items, "total": items}. Cached per project (a group-by over a
+    million rows takes ~200 ms); every write of classifications clears its project's entry."""
+    cached = cache.get_many([_counts_key(p.pk) for p in projects])
+    out: dict[int, dict[str, int]] = {}
+    missing = []
+    for p in projects:
+        value = cached.get(_counts_key(p.pk))
+        if value is None:
+            missing.append(p.pk)
+        else:
+            out[p.pk] = value
+    if missing:
+        fresh: dict[int, dict[str, int]] = {pk: {"total": 0} for pk in missing}
+        rows = (
+            Classification.objects.filter(project_id__in=missing)
+            .values_list("project_id", "outcome")
+            .annotate(n=Count("document_id"))
+            .order_by()
+        )
+        for project_id, outcome, n in rows:
+            fresh[project_id][outcome] = n
+            fresh[project_id]["total"] += n
+        cache.set_many({_counts_key(pk): value for pk, value in fresh.items()}, timeout=COUNTS_SECONDS)
+        out.update(fresh)
     return out
 
 

@@ -848,7 +848,9 @@ class Classification(models.Model):
         PREDICTED = "predicted", "Classified"  # single- and multi-label projects
 
     document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="classification")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the four composite indexes below start with the project (one index
+    # fewer to update on every upsert of a re-classification).
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     # PROTECT: a version that answered for production items stays (the use check says why).
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=12, choices=Outcome.choices)

@@ -22,6 +22,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from classifiers import ml
+from classifiers.explorer import forget_counts
 from classifiers.models import (
     PRODUCTION_SLOT,
     AppliedLabel,
@@ -221,6 +222,7 @@ def write_classifications(
         ],
     )
     apply_labels(objs, policies)
+    forget_counts(project.pk)
     return objs
 
 
@@ -278,11 +280,12 @@ def apply_policy(policy_id: int) -> int:
     return applied
 
 
-def forget_items(document_ids: Iterable[int]) -> None:
+def forget_items(project: Project, document_ids: Iterable[int]) -> None:
     """Items that left the production set lose their classification and labels."""
     ids = list(document_ids)
     AppliedLabel.objects.filter(document_id__in=ids).delete()
-    Classification.objects.filter(document_id__in=ids).delete()
+    if Classification.objects.filter(project=project, document_id__in=ids).delete()[0]:
+        forget_counts(project.pk)
 
 
 def sweep() -> int:

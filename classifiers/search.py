@@ -172,22 +172,31 @@ def fts5_match(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in search_words(text))
 
 
-def apply_search(qs: QuerySet[Document], project: Project, text: str) -> QuerySet[Document]:
+def search_subquery(project: Project, text: str) -> RawSQL | None:
+    """The ids of the project's documents containing every word (None: no words, or a
+    database without full text)."""
     words = search_words(text)
     if not words:
-        return qs
+        return None
     vendor = connection.vendor
     if vendor == "sqlite":
         sql = "SELECT rowid FROM classifiers_document_fts WHERE classifiers_document_fts MATCH %s"
-        return qs.filter(id__in=RawSQL(sql, [fts5_match(text)]))
+        return RawSQL(sql, [fts5_match(text)])
     if vendor == "postgresql":
         # A self-contained subquery: correct whatever alias the outer query gives the table.
         sql = (
             "SELECT d.id FROM classifiers_document d WHERE d.project_id = %s "
             "AND d.search_vector @@ plainto_tsquery('simple'::regconfig, %s)"
         )
-        return qs.filter(id__in=RawSQL(sql, [project.pk, " ".join(words)]))
-    for word in words:  # no other database is supported; keep it correct if slow
+        return RawSQL(sql, [project.pk, " ".join(words)])
+    return None
+
+
+def apply_search(qs: QuerySet[Document], project: Project, text: str) -> QuerySet[Document]:
+    subquery = search_subquery(project, text)
+    if subquery is not None:
+        return qs.filter(id__in=subquery)
+    for word in search_words(text):  # no other database is supported; keep it correct if slow
         qs = qs.filter(text__icontains=word)
     return qs
 

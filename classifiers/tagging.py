@@ -62,6 +62,7 @@ from classifiers.models import (
     Tag,
     TaggingAction,
 )
+from classifiers.params import parse_int
 from classifiers.search import MAX_QUERY_CHARS, apply_search
 
 QUEUE_SETS = (DocumentSet.TRAINING.value, DocumentSet.TEST.value)
@@ -126,7 +127,7 @@ def parse_options(
         scope=scope if scope in SCOPES else default_scope,
         order=order if order in ORDERS else default_order,
         set=raw_set if raw_set in QUEUE_SETS else "",
-        batch=int(raw_batch) if raw_batch.isdigit() and 0 < int(raw_batch) < 2**62 else None,
+        batch=parse_int(raw_batch, minimum=1, maximum=2**62 - 1),
         q=q,
     )
 

@@ -101,7 +101,7 @@ def do_assign_set(actor: AbstractBaseUser, project: Project, document_ids: Itera
         for chunk in chunked(ids):
             moved += Document.objects.filter(project=project, id__in=chunk).exclude(set=set).update(set=set)
             if set != DocumentSet.PRODUCTION:
-                forget_items(chunk)  # items that left production lose their classification
+                forget_items(project, chunk)  # items that left production lose their classification
         if set == DocumentSet.PRODUCTION and moved:
             request_classification(project, "new_items")
         log_action(

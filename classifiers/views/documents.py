@@ -32,6 +32,7 @@ from classifiers.actions.documents import (
 from classifiers.actions.tags import do_bulk_tag, do_bulk_untag, do_set_document_tags
 from classifiers.charts import MUTED, safe_colour
 from classifiers.models import Class, Document, DocumentSet, Project, Role, Tag
+from classifiers.params import parse_int
 from classifiers.search import (
     count_documents,
     filtered_documents,
@@ -353,10 +354,11 @@ def document_tag(request: HttpRequest, slug: str, document_id: int) -> HttpRespo
     document = _get_document(project, document_id)
     op = request.POST.get("op", "add")
     raw_class = request.POST.get("class", "")
-    if op not in ("add", "remove") or not raw_class.isdigit():
+    class_id = parse_int(raw_class)
+    if op not in ("add", "remove") or class_id is None:
         messages.error(request, "Choose a class to add or remove.")
         return _side_response(request, project, document.pk, status=422)
-    cls = get_object_or_404(Class, pk=int(raw_class), project=project)
+    cls = get_object_or_404(Class, pk=class_id, project=project)
     try:
         if op == "remove":
             removed = do_bulk_untag(request.user, project, [document.pk], cls)

@@ -74,10 +74,12 @@ def content_explorer(request: HttpRequest) -> HttpResponse:
     }
     if project is not None:
         rows, next_after = explorer.page(project, query)
+        total, capped = explorer.count(project, query, counts[project.pk])
         context.update(
             rows=rows,
             next_after=next_after,
-            total=explorer.count(project, query),
+            total=total,
+            capped=capped,
             published=published_version(project),
             run=latest_run(project),
             can_give_feedback=project.role in (Role.ADMIN, Role.TAGGER),

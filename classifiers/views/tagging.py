@@ -45,6 +45,7 @@ from classifiers.models import (
     TaggingAction,
     UploadBatch,
 )
+from classifiers.params import parse_int
 
 MY_TAGS_PAGE = 50
 CONFLICTS_PAGE = 25
@@ -120,7 +121,7 @@ def _parse_answer(project: Project, params: Any, classes: list[Class]) -> tuple[
             return [], True
         return classes[:1], match == "1"
     raw = params.getlist("classes") if project.kind == Project.Kind.MULTI_LABEL else [params.get("class", "")]
-    ids = [int(v) for v in raw if str(v).isdigit() and int(v) in by_id]
+    ids = [i for i in (parse_int(v) for v in raw) if i is not None and i in by_id]
     return [by_id[i] for i in dict.fromkeys(ids)], True
 
 
@@ -356,7 +357,7 @@ def tagging_assign(request: HttpRequest, slug: str) -> HttpResponse:
         raw = request.POST.get("assignment", "")
         assignment = get_object_or_404(
             Assignment.objects.select_related("tagger", "project"),
-            pk=int(raw) if raw.isdigit() else 0,
+            pk=parse_int(raw) or 0,
             project=project,
         )
         try:
@@ -404,7 +405,7 @@ def tagging_queue(request: HttpRequest, slug: str) -> HttpResponse:
     opts = _default_options(request, project, request.GET)
     raw_doc = request.GET.get("doc", "")
     if raw_doc:
-        document = get_object_or_404(Document, pk=int(raw_doc) if raw_doc.isdigit() else 0, project=project)
+        document = get_object_or_404(Document, pk=parse_int(raw_doc) or 0, project=project)
         ctx = _card_context(
             request, project, opts, document, mode="retag",
             notice="Re-tagging: your answer replaces your earlier tags, then the queue goes on.",
@@ -423,7 +424,7 @@ def tagging_act(request: HttpRequest, slug: str) -> HttpResponse:
     op = request.POST.get("op", "")
     mode = request.POST.get("mode", "queue")
     raw_pos = request.POST.get("pos", "")
-    pos = int(raw_pos) if raw_pos.isdigit() else None
+    pos = parse_int(raw_pos)
     user = request.user
 
     if op == "undo":
@@ -442,7 +443,7 @@ def tagging_act(request: HttpRequest, slug: str) -> HttpResponse:
     if op not in ("tag", "skip"):
         return _act_response(request, project, opts, error="Unknown action.", status=422)
     raw_doc = request.POST.get("document", "")
-    document = Document.objects.filter(pk=int(raw_doc) if raw_doc.isdigit() else 0, project=project).first()
+    document = Document.objects.filter(pk=parse_int(raw_doc) or 0, project=project).first()
     if document is None:
         return _act_response(
             request, project, opts, error="That document is no longer in the project.", status=422
@@ -517,7 +518,7 @@ def tagging_history(request: HttpRequest, slug: str) -> HttpResponse:
     opts = queue.parse_options(request.GET)
     step = "forward" if request.GET.get("step") == "forward" else "back"
     raw_pos = request.GET.get("pos", "")
-    pos = int(raw_pos) if raw_pos.isdigit() else None
+    pos = parse_int(raw_pos)
     action = queue.history_step(project, request.user, pos=pos, step=step)
     if action is None and step == "back" and pos:
         action = queue.history_step(project, request.user, pos=pos + 1, step="back")  # stay on the first step
@@ -623,13 +624,14 @@ def tagging_my_tags(request: HttpRequest, slug: str) -> HttpResponse:
     project = get_project_for_user(request, slug, Role.TAGGER)
     mine = Tag.objects.filter(project=project, tagger=request.user, is_resolution=False)
     raw_class = request.GET.get("class", "")
-    cls = Class.objects.filter(project=project, pk=int(raw_class)).first() if raw_class.isdigit() else None
+    class_id = parse_int(raw_class)
+    cls = Class.objects.filter(project=project, pk=class_id).first() if class_id is not None else None
     if cls is not None:
         mine = mine.filter(tag_class=cls)
     docs = Document.objects.filter(project=project, id__in=mine.values("document_id")).order_by("-id")
-    raw_before = request.GET.get("before", "")
-    if raw_before.isdigit():
-        docs = docs.filter(id__lt=int(raw_before))
+    before = parse_int(request.GET.get("before", ""))
+    if before is not None:
+        docs = docs.filter(id__lt=before)
     rows = list(docs.only("id", "filename", "external_id", "metadata", "set", "text")[: MY_TAGS_PAGE + 1])
     more = len(rows) > MY_TAGS_PAGE
     rows = rows[:MY_TAGS_PAGE]
@@ -649,7 +651,7 @@ def tagging_my_tags(request: HttpRequest, slug: str) -> HttpResponse:
             "section": "tagging",
             "items": items,
             "next_before": rows[-1].pk if more and rows else None,
-            "first_page": not raw_before.isdigit(),
+            "first_page": before is None,
             "classes": project.classes.all(),
             "cls": cls,
             "total": mine.values("document_id").distinct().count(),

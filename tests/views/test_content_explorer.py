@@ -55,3 +55,23 @@ def test_filters_and_pages(classified, project, admin_user):
 
 def test_anonymous_is_sent_to_login(client):
     assert client.get(URL).status_code == 302
+
+
+def test_counts_are_capped_and_cached(
+    classified, project, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from classifiers import explorer
+    from classifiers.models import Document
+
+    monkeypatch.setattr(explorer, "COUNT_CAP", 5)
+    client = login(admin_user)
+    page = client.get(URL, {"classifier": project.slug, "score_min": "0"}).content.decode()
+    assert "more than 5 items" in page
+    # The per-classifier counts are cached, and a change of the items clears them.
+    assert explorer.counts_per_classifier([project])[project.pk]["total"] == 60
+    doc = Document.objects.filter(project=project, set="production").first()
+    from classifiers.actions.documents import do_assign_set
+
+    with django_capture_on_commit_callbacks(execute=True):
+        do_assign_set(admin_user, project, [doc.pk], "test")
+    assert explorer.counts_per_classifier([project])[project.pk]["total"] == 59
