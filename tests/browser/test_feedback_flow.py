@@ -3,10 +3,8 @@
 the automatic retrain runs, the overview shows both versions and where they disagree, the
 tester re-publishes, and the explorer shows the new version."""
 
-import io
 import os
 import random
-import zipfile
 
 import pytest
 
@@ -16,16 +14,9 @@ from classifiers.models import PRODUCTION_SLOT, Classification, Document, Feedba
 from classifiers.production import published_version
 from tests.conftest import browser_login, make_project, make_user
 from tests.corpora import load_corpus
+from tests.uploads import zip_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def zip_of(rows) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        for r in rows:
-            zf.writestr(f"{r['id']}.txt", r["text"])
-    return out.getvalue()
 
 
 def test_explorer_feedback_retrain_compare_republish(page, live_server, tmp_path):
@@ -47,7 +38,9 @@ def test_explorer_feedback_retrain_compare_republish(page, live_server, tmp_path
     v1 = ModelVersion.objects.get(training_run=run)
     do_deploy(alice, project, PRODUCTION_SLOT, v1)
     production = sport[80:180] + other[370:770]
-    (tmp_path / "production.zip").write_bytes(zip_of(production))
+    (tmp_path / "production.zip").write_bytes(
+        zip_bytes({f"{r['id']}.txt": r["text"].encode() for r in production})
+    )
     truth = {f"{r['id']}.txt": r["label"] == "sports" for r in production}
 
     browser_login(page, "alice")

@@ -120,13 +120,39 @@ def _fill(project: m.Project, admin, tagger, *, per_class: int, seed: int) -> st
         project=project, job_id=uuid.uuid4(), token=token, slot="production", model_version=version,
         expires_at=timezone.now() + timedelta(hours=1),
     )  # fmt: skip
+    _production(project, admin, version, seed)
     return plain
+
+
+def _production(project: m.Project, admin, version: m.ModelVersion, seed: int) -> None:
+    """Classified production items with a label policy, feedback and a comparison."""
+    from classifiers.production import classify_run
+
+    for i in range(4):
+        text = f"contract clause goal team invoice {seed} {i}"
+        m.Document.objects.create(project=project, set=m.DocumentSet.PRODUCTION, text=text,
+                                  text_chars=len(text), text_hash=f"p{seed}-{i}")  # fmt: skip
+    run = m.ClassificationRun.objects.create(project=project, model_version=version)
+    classify_run(run.pk)
+    doc = m.Classification.objects.filter(project=project).first()
+    label = m.Label.objects.create(name=f"Retain {seed}", created_by=admin)
+    cls = project.classes.first()
+    m.LabelPolicy.objects.create(label=label, project=project, class_name="" if project.is_trainable else cls.name)
+    m.Feedback.objects.create(project=project, document_id=doc.document_id, model_version=version, user=admin,
+                              answer="match", predicted=doc.labels)  # fmt: skip
+    retrained = make_version(project, seed=seed + 10)
+    m.VersionComparison.objects.create(
+        project=project, retrained=retrained, published=version, state="ready",
+        disagreements=[{"document_id": doc.document_id, "set": "feedback", "published": doc.labels,
+                        "retrained": [], "truth": None}],
+    )  # fmt: skip
 
 
 KINDS = {
     "membership": m.Membership, "class": m.Class, "document": m.Document, "batch": m.UploadBatch,
     "export": m.ExportJob, "run": m.TrainingRun, "version": m.ModelVersion, "deployment": m.Deployment,
-    "token": m.ApiToken, "assignment": m.Assignment, "tag": m.Tag,
+    "token": m.ApiToken, "assignment": m.Assignment, "tag": m.Tag, "policy": m.LabelPolicy,
+    "feedback": m.Feedback, "comparison": m.VersionComparison,
 }  # fmt: skip
 
 
@@ -146,6 +172,9 @@ def world(project, admin_user, tagger_user, settings) -> World:
     for kind, model in KINDS.items():
         world.own[kind] = _ids(model, project) + _ids(model, trainable)
         world.forged[kind] = _ids(model, other)
+    # Labels are site-wide: alice's own, and mallory's (which alice may use but not change).
+    world.own["label"] = list(m.Label.objects.filter(created_by=admin_user).values_list("pk", flat=True))
+    world.forged["label"] = list(m.Label.objects.filter(created_by=outsider).values_list("pk", flat=True))
     client = Client()
     client.force_login(admin_user)
     world.client = client

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from tests.hostile import strategies as hs
 from tests.hostile.conftest import VOLATILE, World, diff, fingerprint
 
-EXAMPLES = 25  # per form view (POST); 42 of them below: 1,050 hostile requests
-GET_EXAMPLES = 15  # per page read with a hostile query string (GET); 29 of them: 435 requests
+EXAMPLES = 25  # per form view (POST); 53 of them below: 1,325 hostile requests
+GET_EXAMPLES = 15  # per page read with a hostile query string (GET); 32 of them: 480 requests
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,44 @@ ENDPOINTS = [
         "name": one("ci", "x" * 101), "scopes": one("classify", "read", "admin"),
     }),
     Endpoint("api_token_revoke", "post", "/projects/{slug}/api/tokens/{token}/revoke/"),
+    # --- production: explorer, feedback, labels, retraining, history ------------------------------
+    Endpoint("content_explorer", "get", "/explorer/", {
+        "classifier": one("contracts", "secret-hr-cases", "nope"), "outcome": one("match", "close_match", "x"),
+        "cls": one("finance", "|"), "label": ANY, "date_from": one("2026-01-01", "2026-13-45"),
+        "date_to": one("2099-12-31"), "score_min": one("0.2", "2", "nan"), "score_max": one("0.9", "-1", "inf"),
+        "q": one("goal", "AND (", '"'), "after": ANY,
+    }),
+    Endpoint("explorer_feedback", "post", "/projects/{slug}/explorer/feedback/", {
+        "answer": one("match", "not_match", "maybe"), "document": ANY, "next": one("/", "//evil.example", "javascript:x"),
+    }),
+    Endpoint("feedback_give", "post", "/projects/{slug}/documents/{document}/feedback/", {
+        "answer": one("match", "not_match"), "corrected": one("finance", "nope"),
+        "suggest": one("contracts-finder", "secret-hr-cases"), "from": one("queue"),
+    }),
+    Endpoint("feedback_withdraw", "post", "/projects/{slug}/feedback/{feedback}/withdraw/"),
+    Endpoint("feedback_queue", "get", "/projects/{slug}/feedback/"),
+    Endpoint("label_list", "post", "/labels/", {
+        "name": one("Retain 7y", "Retain 0", "x" * 101), "description": one("why"), "colour": one("#336699", "red"),
+    }),
+    Endpoint("label_edit", "post", "/labels/{label}/", {
+        "name": one("Retain 9y", "Retain 2"), "description": one("why"), "colour": one("#112233", "#zzzzzz"),
+        "delete": one("yes", "no"),
+    }),
+    Endpoint("label_policies", "post", "/projects/{slug}/labels/", {
+        "label": ANY, "class_name": one("finance", "nope", ""), "min_score": one("0.5", "2", "-1", "nan"),
+    }),
+    Endpoint("label_policy_delete", "post", "/projects/{slug}/labels/{policy}/delete/"),
+    Endpoint("retraining", "get", "/projects/{slug}/retraining/", {"comparison": ANY, "poll": one("1")}),
+    Endpoint("retraining_item", "post", "/projects/{slug}/retraining/{comparison}/items/{document}/", {
+        "choice": one("1", "2", "neither", "3"), "corrected": one("finance", "nope"),
+    }),
+    Endpoint("retraining_decide", "post", "/projects/{slug}/retraining/{comparison}/decide/", {
+        "decision": one("republish", "keep", "more_feedback", "recompute", "drop"),
+    }),
+    Endpoint("retraining_settings", "post", "/projects/{slug}/retraining/settings/", {
+        "retrain_after": one("30", "0", "1e9"), "per_day": one("2", "99", "-1"),
+    }),
+    Endpoint("rollback", "post", "/projects/{slug}/history/{version}/rollback/", {"confirm": one("yes", "no")}),
 ]
 # fmt: on
 
@@ -221,6 +259,7 @@ ID_FIELDS = {  # body fields that carry an object id: they get forged ids too
     "target": "class", "class": "class", "classes": "class", "target_class": "class", "ids": "document",
     "document": "document", "doc": "document", "assignment": "assignment", "taggers": "membership",
     "batch": "batch", "version": "version", "before": "document", "tagger": "membership",
+    "label": "label", "comparison": "comparison", "after": "document",
 }  # fmt: skip
 
 
