@@ -9,7 +9,7 @@ that stops after 50 rows, and a count of one outcome is an index-only count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,10 +17,9 @@ from django import forms
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.utils import timezone
 
 from classifiers.models import AppliedLabel, Classification, Document, DocumentSet, Label, Project
-from classifiers.search import COUNT_CAP, MAX_QUERY_CHARS, apply_search, search_subquery
+from classifiers.search import COUNT_CAP, MAX_QUERY_CHARS, apply_search, day_start, search_subquery
 
 PAGE_SIZE = 50
 SEARCH_COUNT_CAP = 1_000
@@ -109,10 +108,6 @@ def parse(params: Any) -> tuple[ExplorerQuery, list[str]]:
     ), errors
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def items(project: Project, query: ExplorerQuery) -> QuerySet[Classification]:
     """The filtered items, newest first (not yet paged)."""
     qs = Classification.objects.filter(project=project)
@@ -125,9 +120,9 @@ def items(project: Project, query: ExplorerQuery) -> QuerySet[Classification]:
             Exists(AppliedLabel.objects.filter(document=OuterRef("document_id"), label_id=query.label))
         )
     if query.date_from:
-        qs = qs.filter(received_at__gte=_day_start(query.date_from))
+        qs = qs.filter(received_at__gte=day_start(query.date_from))
     if query.date_to:
-        qs = qs.filter(received_at__lt=_day_start(query.date_to + timedelta(days=1)))
+        qs = qs.filter(received_at__lt=day_start(query.date_to + timedelta(days=1)))
     if query.score_min is not None:
         qs = qs.filter(score__gte=query.score_min)
     if query.score_max is not None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Value, When
-from django.db.models.functions import Abs, Substr
+from django.db.models.functions import Abs
 from django.utils import timezone
 
 from classifiers import ml
@@ -34,6 +34,8 @@ from classifiers.models import (
     VersionComparison,
 )
 from classifiers.production import published_version
+from classifiers.scoring import texts_for
+from classifiers.search import day_start
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +87,6 @@ def active_feedback(project: Project):
     return Feedback.objects.filter(project=project, withdrawn_at__isnull=True)
 
 
-def _day_start() -> datetime:
-    today = timezone.localdate()
-    return timezone.make_aware(datetime.combine(today, time.min))
-
-
 def retrain_status(project: Project) -> RetrainStatus:
     last = (
         TrainingRun.objects.filter(project=project, reason__in=RETRAIN_REASONS)
@@ -103,7 +100,7 @@ def retrain_status(project: Project) -> RetrainStatus:
     return RetrainStatus(
         new_feedback=feedback.count(),
         needed=project.feedback_retrain_after,
-        today=TrainingRun.objects.filter(project=project, reason="feedback", created_at__gte=_day_start())
+        today=TrainingRun.objects.filter(project=project, reason="feedback", created_at__gte=day_start(timezone.localdate()))
         .exclude(state=TrainingRun.State.CANCELLED)
         .count(),
         per_day=project.retrains_per_day,
@@ -249,17 +246,6 @@ def comparison_items(project: Project, published: ModelVersion) -> dict[str, dic
     return {"feedback": feedback, "original": original}
 
 
-def _texts(ids: list[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for start in range(0, len(ids), 2000):
-        out.update(
-            Document.objects.filter(id__in=ids[start : start + 2000])
-            .annotate(prefix=Substr("text", 1, settings.STUDIO_MODEL_PREFIX_CHARS))
-            .values_list("id", "prefix")
-        )
-    return out
-
-
 def compute_comparison(comparison_id: int) -> VersionComparison | None:
     """Score the items with both versions and store figures, disagreements and the
     recommendation. Idempotent: a second delivery recomputes the same thing."""
@@ -282,7 +268,7 @@ def compute_comparison(comparison_id: int) -> VersionComparison | None:
             .values_list("id", flat=True)[:PRODUCTION_SAMPLE]
         )
         ids = sorted(set(items["feedback"]) | set(items["original"]) | set(sample))
-        texts = _texts(ids)
+        texts = texts_for(project, ids)
         ids = [i for i in ids if i in texts]
         docs = [serving.DocumentIn(str(i), texts[i] or "") for i in ids]
         first = _answers(project.kind, serving.classify(comparison.published, docs))

@@ -202,7 +202,7 @@ def apply_search(qs: QuerySet[Document], project: Project, text: str) -> QuerySe
 
 
 # --- Filters --------------------------------------------------------------------------------
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -218,9 +218,9 @@ def filtered_documents(project: Project, query: DocumentQuery, user: Any = None)
     elif query.has_text == "no":
         qs = qs.filter(has_text=False)
     if query.date_from:
-        qs = qs.filter(created_at__gte=_day_start(query.date_from))
+        qs = qs.filter(created_at__gte=day_start(query.date_from))
     if query.date_to:
-        qs = qs.filter(created_at__lt=_day_start(query.date_to + timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_start(query.date_to + timedelta(days=1)))
     # Tag filters. "Has a tag like this": id IN (tags ...), a semi-join driven from Tag's
     # (project, tag_class, document) / (project, tagger, ...) index. Measured at 100,000
     # documents on SQLite, the correlated EXISTS form probed every document of the set

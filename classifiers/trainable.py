@@ -18,8 +18,6 @@ from django.utils import timezone
 
 from classifiers import ml
 from classifiers.models import (
-    PRODUCTION_SLOT,
-    Deployment,
     Document,
     DocumentSet,
     Lease,
@@ -29,6 +27,7 @@ from classifiers.models import (
     Review,
     TrainingRun,
 )
+from classifiers.production import published_version
 
 BATCH_SIZE = 30
 LEASE = timedelta(minutes=10)
@@ -201,15 +200,6 @@ STEPS = [
 
 def latest_version(project: Project) -> ModelVersion | None:
     return project.model_versions.order_by("-number").first()
-
-
-def published_version(project: Project) -> ModelVersion | None:
-    slot = (
-        Deployment.objects.filter(project=project, name=PRODUCTION_SLOT)
-        .select_related("model_version")
-        .first()
-    )
-    return slot.model_version if slot else None
 
 
 def state(project: Project) -> State:

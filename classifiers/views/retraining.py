@@ -119,12 +119,7 @@ def retraining_item(request: HttpRequest, slug: str, comparison_id: int, documen
             entry = next((d for d in comparison.disagreements if d["document_id"] == document_id), entry)
         else:
             return redirect("retraining", project.slug)
-    retrained_first = blind_order(comparison, document_id)
-    answers = (
-        [entry["retrained"], entry["published"]]
-        if retrained_first
-        else [entry["published"], entry["retrained"]]
-    )
+    answers = _blind_answers(comparison, entry)
     context = {
         "project": project,
         "comparison": comparison,
@@ -138,17 +133,18 @@ def retraining_item(request: HttpRequest, slug: str, comparison_id: int, documen
     return render(request, template, context)
 
 
+def _blind_answers(comparison: VersionComparison, entry: dict) -> list[list[str]]:
+    """The two versions' answers in the item's stable random order (never which is which)."""
+    pair = [entry["published"], entry["retrained"]]
+    return pair[::-1] if blind_order(comparison, entry["document_id"]) else pair
+
+
 def _answer_blind(request, project, comparison, entry, document) -> None:
     if document.set != DocumentSet.PRODUCTION:
         messages.error(request, "This item already has its answer (a review or a tag).")
         return
     choice = request.POST.get("choice", "")
-    retrained_first = blind_order(comparison, document.pk)
-    answers = (
-        [entry["retrained"], entry["published"]]
-        if retrained_first
-        else [entry["published"], entry["retrained"]]
-    )
+    answers = _blind_answers(comparison, entry)
     if choice in ("1", "2"):
         chosen = answers[int(choice) - 1]
     elif choice == "neither" and not project.is_trainable:
